@@ -1,0 +1,1 @@
+"""Composition root and transports: the only package importing telegram, aiohttp, apscheduler."""

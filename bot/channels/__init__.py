@@ -1,0 +1,1 @@
+"""Channel adapters: turn channel payloads into `handlers.messages` types and back."""

@@ -1,0 +1,66 @@
+"""`ykien export`: every submission as JSON lines, CSV or an Excel workbook."""
+
+from __future__ import annotations
+
+import csv
+import json
+from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import Any, TextIO
+
+from openpyxl import Workbook
+
+from storage.db import Database
+from storage.records import SubmissionRecord
+
+FIELDS = ("code", "kind", "text", "locality", "group", "status", "created_at", "topic", "flags")
+FORMATS = ("jsonl", "csv", "xlsx")
+
+
+def export_row(submission: SubmissionRecord) -> dict[str, Any]:
+    """The exported fields of one submission (codes, not display names: stable for machines)."""
+    return {
+        "code": submission.code,
+        "kind": submission.kind,
+        "text": submission.text,
+        "locality": submission.locality_name,
+        "group": submission.target_group,
+        "status": submission.status,
+        "created_at": submission.created_at.isoformat(),
+        "topic": submission.topic,
+        "flags": submission.flags,
+    }
+
+
+async def _rows(db: Database) -> AsyncIterator[dict[str, Any]]:
+    async with db.unit_of_work() as uow:
+        async for submission in uow.submissions.iter_all():
+            yield export_row(submission)
+
+
+async def export_text(db: Database, fmt: str, out: TextIO) -> int:
+    """Write jsonl or csv to a text stream; returns the number of rows."""
+    count = 0
+    writer = csv.DictWriter(out, fieldnames=FIELDS) if fmt == "csv" else None
+    if writer is not None:
+        writer.writeheader()
+    async for row in _rows(db):
+        if writer is not None:
+            writer.writerow({**row, "flags": json.dumps(row["flags"], ensure_ascii=False)})
+        else:
+            out.write(json.dumps(row, ensure_ascii=False) + "\n")
+        count += 1
+    return count
+
+
+async def export_xlsx(db: Database, path: Path) -> int:
+    """Write an Excel workbook (streamed, so memory stays flat); returns the number of rows."""
+    workbook = Workbook(write_only=True)
+    sheet = workbook.create_sheet("submissions")
+    sheet.append(list(FIELDS))
+    count = 0
+    async for row in _rows(db):
+        sheet.append([", ".join(map(str, v)) if isinstance(v, list) else v for v in row.values()])
+        count += 1
+    workbook.save(path)
+    return count

@@ -1,0 +1,67 @@
+"""One aiohttp application for every inbound webhook, plus a health check."""
+
+from __future__ import annotations
+
+import hmac
+import json
+import logging
+
+from aiohttp import web
+from telegram import Update
+
+from bot.channels.telegram_adapter import TelegramAdapter
+
+logger = logging.getLogger(__name__)
+
+MAX_BODY_BYTES = 1024 * 1024
+TELEGRAM_SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
+TELEGRAM_ADAPTER: web.AppKey[TelegramAdapter] = web.AppKey("telegram_adapter", TelegramAdapter)
+TELEGRAM_SECRET: web.AppKey[str] = web.AppKey("telegram_secret", str)
+
+
+def secrets_match(given: str | None, expected: str) -> bool:
+    """Constant-time comparison; an empty expected secret never matches."""
+    if not expected or given is None:
+        return False
+    return hmac.compare_digest(given.encode(), expected.encode())
+
+
+async def healthz(_request: web.Request) -> web.Response:
+    """Liveness probe."""
+    return web.json_response({"status": "ok"})
+
+
+async def telegram_webhook(request: web.Request) -> web.Response:
+    """Telegram webhook: verify the secret, parse, handle, and only then answer 200."""
+    if not secrets_match(request.headers.get(TELEGRAM_SECRET_HEADER), request.app[TELEGRAM_SECRET]):
+        logger.warning("telegram webhook: wrong or missing secret from %s", request.remote)
+        return web.json_response({"ok": False}, status=403)
+    try:
+        data = json.loads(await request.read())
+    except (ValueError, UnicodeDecodeError):
+        return web.json_response({"ok": False, "error": "malformed JSON"}, status=400)
+    adapter = request.app[TELEGRAM_ADAPTER]
+    if not isinstance(data, dict) or not isinstance(data.get("update_id"), int):
+        return web.json_response({"ok": False, "error": "not an update"}, status=400)
+    try:
+        update = Update.de_json(data, adapter.bot)
+    except (KeyError, TypeError, ValueError):
+        logger.warning("telegram webhook: update %s could not be parsed", data.get("update_id"))
+        return web.json_response({"ok": False, "error": "not an update"}, status=400)
+    # An exception here becomes a 500, so Telegram re-delivers; the engine makes that a no-op
+    # when the first attempt did commit.
+    await adapter.process(update)
+    return web.json_response({"ok": True})
+
+
+def build_web_app(
+    *, telegram: TelegramAdapter | None = None, telegram_secret: str = ""
+) -> web.Application:
+    """The aiohttp application with the routes of the configured channels."""
+    app = web.Application(client_max_size=MAX_BODY_BYTES)
+    app.router.add_get("/healthz", healthz)
+    if telegram is not None:
+        app[TELEGRAM_ADAPTER] = telegram
+        app[TELEGRAM_SECRET] = telegram_secret
+        app.router.add_post("/webhooks/telegram", telegram_webhook)
+    return app

@@ -1,0 +1,1 @@
+"""Settings and default data (taxonomy, every Vietnamese reply); imports nothing of ours."""

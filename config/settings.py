@@ -1,0 +1,44 @@
+"""Runtime settings read from environment variables and an optional `.env` file."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pydantic import AliasChoices, Field, SecretStr
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+def _env(name: str) -> AliasChoices:
+    """Bind a field to exactly one environment variable name."""
+    return AliasChoices(name)
+
+
+class Settings(BaseSettings):
+    """Everything an operator can set; read once by the composition root."""
+
+    model_config = SettingsConfigDict(
+        env_file=".env", env_file_encoding="utf-8", extra="ignore", populate_by_name=True
+    )
+
+    data_dir: Path = Field(Path("./var"), validation_alias=_env("YKIEN_DATA_DIR"))
+    database_url: str | None = Field(None, validation_alias=_env("YKIEN_DATABASE_URL"))
+    http_host: str = Field("127.0.0.1", validation_alias=_env("YKIEN_HTTP_HOST"))
+    http_port: int = Field(8080, validation_alias=_env("YKIEN_HTTP_PORT"))
+    log_level: str = Field("INFO", validation_alias=_env("YKIEN_LOG_LEVEL"))
+    timezone: str = Field("Asia/Ho_Chi_Minh", validation_alias=_env("YKIEN_TIMEZONE"))
+
+    telegram_bot_token: SecretStr | None = Field(None, validation_alias=_env("TELEGRAM_BOT_TOKEN"))
+    telegram_api_base_url: str = Field(
+        "https://api.telegram.org", validation_alias=_env("TELEGRAM_API_BASE_URL")
+    )
+    telegram_webhook_secret: SecretStr | None = Field(
+        None, validation_alias=_env("TELEGRAM_WEBHOOK_SECRET")
+    )
+    telegram_webhook_url: str | None = Field(None, validation_alias=_env("TELEGRAM_WEBHOOK_URL"))
+
+    @property
+    def resolved_database_url(self) -> str:
+        """The configured URL, or an SQLite file in the data directory."""
+        if self.database_url:
+            return self.database_url
+        return f"sqlite+aiosqlite:///{(self.data_dir / 'ykien.sqlite3').as_posix()}"

@@ -1,0 +1,40 @@
+"""Labels residents choose from: kinds of submission and self-declared target groups.
+
+Codes are stable ASCII identifiers stored in the database; display names are Vietnamese.
+The order of each mapping is the order shown to residents.
+"""
+
+KINDS: dict[str, str] = {
+    "gop_y": "Góp ý, đề xuất",
+    "phan_anh": "Phản ánh, kiến nghị",
+    "khieu_nai": "Khiếu nại",
+    "to_cao": "Tố cáo",
+    "hoi_dap": "Câu hỏi",
+}
+
+# Kinds the NLP may assign although residents are not offered them in the menu.
+EXTRA_KINDS: dict[str, str] = {"khen_ngoi": "Khen ngợi, cảm ơn"}
+
+TARGET_GROUPS: dict[str, str] = {
+    "nong_dan": "Nông dân",
+    "cong_nhan": "Công nhân",
+    "phu_nu": "Phụ nữ",
+    "cuu_chien_binh": "Cựu chiến binh",
+    "thanh_nien": "Thanh niên",
+    "nguoi_cao_tuoi": "Người cao tuổi",
+    "tri_thuc": "Trí thức",
+    "chuc_sac_ton_giao": "Chức sắc tôn giáo",
+    "dan_toc_thieu_so": "Dân tộc thiểu số",
+    "khac": "Khác",
+}
+
+STATUSES: dict[str, str] = {
+    "da_tiep_nhan": "Đã tiếp nhận",
+    "dang_xu_ly": "Đang xử lý",
+    "da_tra_loi": "Đã trả lời",
+    "da_dong": "Đã đóng",
+    "chuyen_cap_tren": "Đã chuyển cấp trên",
+    "khong_thuoc_tham_quyen": "Không thuộc thẩm quyền",
+}
+
+INITIAL_STATUS = "da_tiep_nhan"

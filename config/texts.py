@@ -1,0 +1,175 @@
+"""Every Vietnamese string a resident sees; handlers format these, tests compare against them.
+
+Placeholders use `str.format` names. Keep them short: residents read them on a phone.
+"""
+
+PRIVACY_NOTICE_VERSION = "2026-11"
+
+WELCOME = (
+    "Xin chào! Đây là kênh tiếp nhận ý kiến, kiến nghị của Nhân dân gửi Ủy ban Mặt trận "
+    "Tổ quốc Việt Nam và các tổ chức thành viên."
+)
+
+PRIVACY_NOTICE = (
+    "Trước khi bắt đầu, xin bạn đọc thông báo về dữ liệu cá nhân (phiên bản {version}):\n"
+    "• Chúng tôi lưu: nội dung bạn gửi, ảnh và vị trí (nếu có), xã/phường, nhóm đối tượng "
+    "bạn tự chọn, và mã định danh tài khoản trên kênh nhắn tin này.\n"
+    "• Mục đích: chuyển ý kiến đến cơ quan có thẩm quyền xem xét, trả lời bạn và tổng hợp "
+    "báo cáo theo lĩnh vực.\n"
+    "• Người được xem: cán bộ Mặt trận, tổ chức thành viên có thẩm quyền và người kiểm duyệt. "
+    "Số điện thoại, số giấy tờ và địa chỉ được che trong mọi báo cáo; danh tính người tố cáo "
+    "được giữ bí mật.\n"
+    "• Quyền của bạn: gửi /dulieucuatoi để xem mọi dữ liệu về bạn, /xoadulieu để xóa.\n"
+    "Bạn có đồng ý không? Nếu không đồng ý, chúng tôi không lưu gì về bạn."
+)
+BUTTON_CONSENT_YES = "Đồng ý"
+BUTTON_CONSENT_NO = "Không đồng ý"
+CONSENT_DECLINED = (
+    "Chúng tôi tôn trọng lựa chọn của bạn và không lưu thông tin nào. "
+    "Khi muốn gửi ý kiến, hãy nhắn /start."
+)
+CONSENT_REQUIRED = "Bạn cần đồng ý với thông báo về dữ liệu cá nhân trước khi gửi ý kiến."
+
+CHOOSE_KIND = "Bạn muốn gửi loại ý kiến nào?"
+CHOOSE_KIND_FOR_TEXT = "Đã ghi nhận nội dung. Ý kiến của bạn thuộc loại nào?"
+WELCOME_BACK = "Chào bạn quay lại!"
+KIND_PROCEDURE = {
+    "khieu_nai": (
+        "Lưu ý: khiếu nại được giải quyết theo Luật Khiếu nại 2011. Thời hạn giải quyết lần "
+        "đầu là 30 ngày kể từ ngày thụ lý (vụ việc phức tạp: 45 ngày; vùng sâu, vùng xa có thể "
+        "kéo dài hơn). Mặt trận tiếp nhận và chuyển đến cơ quan có thẩm quyền, đồng thời theo "
+        "dõi việc giải quyết."
+    ),
+    "to_cao": (
+        "Lưu ý: tố cáo được giải quyết theo Luật Tố cáo 2018. Thời hạn giải quyết là 30 ngày "
+        "kể từ ngày thụ lý (phức tạp: có thể gia hạn thêm). Danh tính người tố cáo được giữ bí "
+        "mật; chỉ cán bộ được giao nhiệm vụ mới xem được nội dung."
+    ),
+}
+ASK_TEXT = (
+    "Mời bạn nhập nội dung ({kind}). Hãy nêu rõ sự việc, địa điểm và thời gian "
+    "(tối đa {limit} ký tự)."
+)
+TEXT_TOO_LONG = (
+    "Nội dung dài {length} ký tự, vượt giới hạn {limit} ký tự. Bạn vui lòng rút gọn, "
+    "hoặc chia thành nhiều ý kiến riêng."
+)
+TEXT_EMPTY = "Nội dung trống. Mời bạn nhập nội dung ý kiến bằng chữ."
+ASK_ATTACHMENTS = (
+    "Đã ghi nhận nội dung. Bạn có thể gửi kèm ảnh và/hoặc vị trí (nếu có), sau đó chọn «Tiếp tục»."
+)
+ATTACHMENT_PHOTO_ADDED = "Đã nhận ảnh ({count}/{limit})."
+ATTACHMENT_LOCATION_ADDED = "Đã nhận vị trí."
+ATTACHMENT_LIMIT = "Bạn đã gửi đủ {limit} ảnh. Mời chọn «Tiếp tục»."
+CONTENT_APPENDED = "Đã bổ sung vào nội dung. Bạn có thể gửi thêm ảnh, vị trí, hoặc chọn «Tiếp tục»."
+ATTACHMENT_HINT = "Ở bước này, bạn gửi ảnh hoặc vị trí, hoặc chọn «Tiếp tục»."
+BUTTON_CONTINUE = "Tiếp tục"
+BUTTON_SKIP = "Bỏ qua"
+
+ASK_LOCALITY = (
+    "Ý kiến của bạn liên quan đến xã/phường nào? Nhập tên xã/phường và tỉnh/thành phố "
+    "(có dấu hoặc không dấu đều được), ví dụ: «phường Bến Thành, TP Hồ Chí Minh». "
+    "Hoặc chọn «Bỏ qua»."
+)
+LOCALITY_CHOOSE = "Bạn chọn đúng địa bàn trong danh sách, hoặc nhập lại:"
+LOCALITY_NOT_FOUND = (
+    "Không tìm thấy xã/phường «{query}» trong danh mục đơn vị hành chính hiện hành. "
+    "Bạn nhập lại (kèm tỉnh/thành phố), hoặc chọn «Bỏ qua»."
+)
+LOCALITY_SET = "Địa bàn: {label}."
+
+ASK_GROUP = "Bạn thuộc nhóm đối tượng nào? (không bắt buộc)"
+
+SUMMARY = (
+    "Xin bạn kiểm tra lại trước khi gửi:\n"
+    "• Loại: {kind}\n"
+    "• Nội dung: {text}\n"
+    "• Đính kèm: {attachments}\n"
+    "• Địa bàn: {locality}\n"
+    "• Nhóm đối tượng: {group}"
+)
+SUMMARY_NONE = "không có"
+SUMMARY_SKIPPED = "không nêu"
+SUMMARY_ATTACHMENTS = "{photos} ảnh{location}"
+SUMMARY_WITH_LOCATION = ", có vị trí"
+SUMMARY_ONLY_LOCATION = "vị trí"
+SUMMARY_TEXT_PREVIEW_CHARS = 600
+BUTTON_SUBMIT = "Gửi ý kiến"
+BUTTON_EDIT_TEXT = "Sửa nội dung"
+BUTTON_EDIT_KIND = "Sửa loại"
+BUTTON_EDIT_LOCALITY = "Sửa địa bàn"
+BUTTON_EDIT_GROUP = "Sửa nhóm"
+BUTTON_CANCEL = "Hủy"
+
+RECEIPT = (
+    "Cảm ơn bạn! Ý kiến đã được tiếp nhận với mã {code}.\nTra cứu tình trạng: /trangthai {code}"
+)
+
+STATUS_USAGE = "Cách dùng: /trangthai MÃ (ví dụ /trangthai YK-7F3Q9X)."
+STATUS_NOT_FOUND = "Không tìm thấy ý kiến mã {code} trong các ý kiến bạn đã gửi."
+STATUS = "Ý kiến {code} ({kind}), gửi lúc {created}: {status}."
+
+CANCELLED = "Đã hủy. Không có gì được gửi. Khi cần, nhắn bất kỳ để bắt đầu lại."
+NOTHING_TO_CANCEL = "Hiện bạn không có ý kiến nào đang soạn."
+
+HELP = (
+    "Hướng dẫn:\n"
+    "• Nhắn bất kỳ để bắt đầu gửi ý kiến, rồi làm theo từng bước.\n"
+    "• /trangthai MÃ — xem tình trạng ý kiến bạn đã gửi.\n"
+    "• /huy — hủy ý kiến đang soạn.\n"
+    "• /dulieucuatoi — xem dữ liệu của bạn; /xoadulieu — xóa dữ liệu của bạn.\n"
+    "• /trogiup — xem hướng dẫn này.\n"
+    "Khẩn cấp, hãy gọi 113 (công an), 114 (cứu hỏa, cứu nạn), 115 (cấp cứu)."
+)
+UNKNOWN_COMMAND = "Bot không hiểu lệnh «{command}». Gửi /trogiup để xem các lệnh."
+CHOOSE_FROM_OPTIONS = "Bạn vui lòng chọn một mục trong danh sách (bấm nút hoặc gõ số thứ tự)."
+STALE_BUTTON = "Nút này đã hết hiệu lực. Bạn làm tiếp theo hướng dẫn mới nhất."
+UNSUPPORTED = {
+    "sticker": "Cảm ơn nhãn dán của bạn! Bot chỉ đọc được chữ, ảnh và vị trí.",
+    "voice": (
+        "Bot chưa nghe được tin nhắn thoại. Bạn vui lòng gõ nội dung bằng chữ "
+        "(có dấu hoặc không dấu đều được)."
+    ),
+    "audio": "Bot chưa nhận tệp âm thanh. Bạn vui lòng gõ nội dung bằng chữ.",
+    "video": "Bot chưa nhận video. Bạn có thể gửi ảnh chụp và mô tả bằng chữ.",
+    "document": (
+        "Bot chưa nhận tệp đính kèm. Bạn vui lòng gõ nội dung bằng chữ, có thể kèm ảnh chụp."
+    ),
+    "contact": "Bot không cần danh bạ. Bạn vui lòng gõ nội dung ý kiến bằng chữ.",
+    "other": "Bot chưa xử lý được loại tin nhắn này. Bạn vui lòng gửi chữ, ảnh hoặc vị trí.",
+}
+PHOTO_NOT_EXPECTED = (
+    "Ảnh chỉ được nhận sau khi bạn nhập nội dung ý kiến. Mời bạn làm theo bước hiện tại."
+)
+LOCATION_NOT_EXPECTED = (
+    "Vị trí chỉ được nhận sau khi bạn nhập nội dung ý kiến. Mời bạn làm theo bước hiện tại."
+)
+EDITED_MESSAGE = (
+    "Bot không cập nhật tin nhắn đã sửa. Nếu cần sửa nội dung, hãy dùng nút «Sửa nội dung» "
+    "trước khi gửi, hoặc gửi lại tin nhắn mới."
+)
+GROUP_CHAT = "Để bảo vệ thông tin của bạn, vui lòng nhắn riêng với bot, không gửi trong nhóm."
+
+MY_DATA = (
+    "Dữ liệu của bạn:\n"
+    "• Mã người dùng ẩn danh: {pseudonym}\n"
+    "• Kênh: {channel}\n"
+    "• Đồng ý thông báo phiên bản {consent_version} lúc {consent_at}\n"
+    "• Số ý kiến đã gửi: {count}"
+)
+MY_DATA_ITEM = "— {code} ({kind}, {created}, {status}): {text}"
+MY_DATA_NONE = "Chúng tôi không lưu dữ liệu nào về bạn."
+ERASE_CONFIRM = (
+    "Bạn muốn xóa dữ liệu cá nhân? Nội dung các ý kiến sẽ bị xóa, chỉ giữ số liệu thống kê "
+    "không gắn với bạn. Không thể hoàn tác."
+)
+BUTTON_ERASE_YES = "Xóa dữ liệu"
+ERASED = "Đã xóa dữ liệu cá nhân của bạn. Cảm ơn bạn đã sử dụng."
+ERASED_TEXT_PLACEHOLDER = "[đã xóa theo yêu cầu của người gửi]"
+
+DATETIME_FORMAT = "%H:%M %d/%m/%Y"
+
+SHELL_BANNER = (
+    "ykien — kênh dòng lệnh. Gõ tin nhắn như trên điện thoại; gõ số để chọn; "
+    "«!anh chú thích» giả lập gửi ảnh, «!vitri 10.77,106.70» gửi vị trí; Ctrl-D để thoát."
+)

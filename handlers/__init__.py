@@ -1,0 +1,1 @@
+"""What the bot does, channel-neutral: no telegram, sqlalchemy, aiohttp or apscheduler here."""

@@ -1,0 +1,30 @@
+"""Reference codes residents type back: short, unambiguous, case-insensitive."""
+
+from __future__ import annotations
+
+import re
+import secrets
+
+PREFIX = "YK"
+# No 0/O, 1/I/L, so a code read aloud or copied by hand survives.
+ALPHABET = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"
+LENGTH = 6  # 31**6 ≈ 887 million: collisions stay rare at a national campaign's millions
+
+_CODE_RE = re.compile(rf"^(?:{PREFIX})?[-\s]*([{ALPHABET}]{{{LENGTH}}})$")
+
+
+def new_reference_code() -> str:
+    """A fresh random code such as `YK-7F3Q9X`."""
+    return f"{PREFIX}-" + "".join(secrets.choice(ALPHABET) for _ in range(LENGTH))
+
+
+def parse_reference_code(text: str) -> str | None:
+    """The canonical code for what a resident typed (`yk 7f3q9x`, `7F3Q9X`), or None."""
+    cleaned = text.strip().upper()
+    match = _CODE_RE.match(cleaned)
+    return f"{PREFIX}-{match.group(1)}" if match else None
+
+
+def new_pseudonym() -> str:
+    """A random internal identifier that reports may show instead of a channel id."""
+    return "ND-" + secrets.token_hex(6).upper()

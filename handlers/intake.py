@@ -1,0 +1,673 @@
+"""Residents' intake conversation: consent, kind, content, attachments, locality, group, receipt.
+
+State lives in our own table (not in process memory), so any bot process can take the next
+update of any resident. One inbound update is one unit of work: the update is claimed, the
+conversation advances, and everything commits together or not at all.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from datetime import datetime, tzinfo
+from enum import StrEnum
+from typing import Any
+
+from config import taxonomy, texts
+from handlers.codes import new_pseudonym, new_reference_code, parse_reference_code
+from handlers.messages import Attachment, Button, Event, Incoming, Outgoing
+from handlers.ports import Clock, UnitOfWork, UnitOfWorkFactory
+from nlp.locality import LocalityIndex
+from nlp.text import fold
+from storage.records import AttachmentRecord, NewSubmission, PersonRecord
+
+logger = logging.getLogger(__name__)
+
+
+class State(StrEnum):
+    """Where a person is in the conversation; stored as text."""
+
+    AWAIT_CONSENT = "await_consent"
+    IDLE = "idle"
+    AWAIT_KIND = "await_kind"
+    AWAIT_TEXT = "await_text"
+    AWAIT_ATTACHMENTS = "await_attachments"
+    AWAIT_LOCALITY = "await_locality"
+    AWAIT_GROUP = "await_group"
+    CONFIRM = "confirm"
+    CONFIRM_ERASE = "confirm_erase"
+
+
+DRAFTING = {
+    State.AWAIT_KIND,
+    State.AWAIT_TEXT,
+    State.AWAIT_ATTACHMENTS,
+    State.AWAIT_LOCALITY,
+    State.AWAIT_GROUP,
+    State.CONFIRM,
+    State.CONFIRM_ERASE,
+}
+
+
+@dataclass(frozen=True)
+class IntakeLimits:
+    """Bounds on what one submission may carry."""
+
+    max_text_chars: int = 5000
+    max_photos: int = 5
+    # A first message at least this long is taken as the content itself, not as a greeting.
+    min_content_chars: int = 20
+    locality_candidates: int = 5
+
+
+class Engine:
+    """Runs each inbound update through the conversation in its own unit of work."""
+
+    def __init__(
+        self,
+        uow_factory: UnitOfWorkFactory,
+        localities: LocalityIndex,
+        clock: Clock,
+        display_tz: tzinfo,
+        limits: IntakeLimits | None = None,
+    ) -> None:
+        self.uow_factory = uow_factory
+        self.localities = localities
+        self.clock = clock
+        self.display_tz = display_tz
+        self.limits = limits or IntakeLimits()
+
+    async def handle(self, incoming: Incoming) -> list[Outgoing]:
+        """Process one update; a re-delivered update returns no replies and changes nothing."""
+        now = self.clock()
+        async with self.uow_factory() as uow:
+            if not await uow.updates.claim(incoming.user.channel, incoming.update_id, now):
+                logger.info(
+                    "update %s/%s already processed", incoming.user.channel, incoming.update_id
+                )
+                return []
+            replies = await _Turn(self, uow, incoming, now).run()
+            await uow.commit()
+        return replies
+
+
+class _Turn:
+    """One update's pass through the conversation; collects the replies to send."""
+
+    def __init__(self, engine: Engine, uow: UnitOfWork, incoming: Incoming, now: datetime):
+        self.engine = engine
+        self.uow = uow
+        self.incoming = incoming
+        self.now = now
+        self.limits = engine.limits
+        self.replies: list[Outgoing] = []
+        self.person: PersonRecord | None = None
+        self.state = State.AWAIT_CONSENT
+        self.data: dict[str, Any] = {}
+        self.forget = False
+
+    # --- plumbing ---------------------------------------------------------------------------
+
+    @property
+    def draft(self) -> dict[str, Any]:
+        return self.data.setdefault("draft", {})
+
+    def say(self, text: str) -> None:
+        """Reply without changing the choices on offer."""
+        self.replies.append(Outgoing(self.incoming.chat_id, text))
+
+    def ask(self, text: str, rows: list[list[Button]] | None = None) -> None:
+        """Reply with choices; a typed number or label then resolves against exactly these."""
+        rows = rows or []
+        self.replies.append(
+            Outgoing(self.incoming.chat_id, text, tuple(tuple(row) for row in rows))
+        )
+        self.data["options"] = [[b.payload, b.label] for row in rows for b in row]
+
+    def goto(self, state: State) -> None:
+        """Enter a state and show its prompt."""
+        self.state = state
+        self.prompt()
+
+    def prompt(self) -> None:
+        """Show the prompt of the current state again."""
+        prompts = {
+            State.AWAIT_CONSENT: self.prompt_consent,
+            State.IDLE: self.prompt_kind,
+            State.AWAIT_KIND: self.prompt_kind,
+            State.AWAIT_TEXT: self.prompt_text,
+            State.AWAIT_ATTACHMENTS: self.prompt_attachments,
+            State.AWAIT_LOCALITY: self.prompt_locality,
+            State.AWAIT_GROUP: self.prompt_group,
+            State.CONFIRM: self.prompt_confirm,
+            State.CONFIRM_ERASE: self.prompt_erase,
+        }
+        if self.state is State.IDLE:
+            self.state = State.AWAIT_KIND
+        prompts[self.state]()
+
+    def clear_draft(self) -> None:
+        self.data = {}
+
+    def resolve_choice(self) -> str | None:
+        """The payload chosen by a button, a typed number or a typed label; None for free input."""
+        options: list[list[str]] = self.data.get("options", [])
+        if self.incoming.event is Event.BUTTON:
+            payloads = [payload for payload, _ in options]
+            return self.incoming.payload if self.incoming.payload in payloads else ""
+        if self.incoming.event is Event.TEXT and options:
+            typed = self.incoming.text.strip()
+            if typed.isdigit() and 1 <= int(typed) <= len(options):
+                return options[int(typed) - 1][0]
+            folded = fold(typed)
+            for payload, label in options:
+                if folded and folded == fold(label):
+                    return payload
+        return None
+
+    # --- entry ------------------------------------------------------------------------------
+
+    async def run(self) -> list[Outgoing]:
+        incoming = self.incoming
+        if not incoming.is_private:
+            self.say(texts.GROUP_CHAT)
+            return self.replies
+        if incoming.event is Event.EDITED:
+            self.say(texts.EDITED_MESSAGE)
+            return self.replies
+        user = incoming.user
+        self.person = await self.uow.people.get_by_channel(user.channel, user.external_id)
+        conversation = await self.uow.conversations.get_for_update(user.channel, user.external_id)
+        if conversation is not None:
+            self.state = State(conversation.state)
+            self.data = conversation.data
+        if self.person is None and self.state is not State.AWAIT_CONSENT:
+            self.state, self.data = State.AWAIT_CONSENT, {}
+        elif self.person is not None and conversation is None:
+            self.state = State.IDLE
+
+        if incoming.event is Event.COMMAND:
+            await self.on_command()
+        elif incoming.event is Event.UNSUPPORTED:
+            self.say(texts.UNSUPPORTED.get(incoming.unsupported, texts.UNSUPPORTED["other"]))
+        else:
+            choice = self.resolve_choice()
+            if choice == "":
+                self.say(texts.STALE_BUTTON)
+                self.prompt()
+            else:
+                await self.on_input(choice)
+        await self.persist()
+        return self.replies
+
+    async def persist(self) -> None:
+        user = self.incoming.user
+        if self.forget:
+            await self.uow.conversations.delete(user.channel, user.external_id)
+        else:
+            await self.uow.conversations.save(
+                user.channel, user.external_id, self.state.value, self.data, self.now
+            )
+
+    async def on_input(self, choice: str | None) -> None:
+        handlers = {
+            State.AWAIT_CONSENT: self.on_consent,
+            State.IDLE: self.on_idle,
+            State.AWAIT_KIND: self.on_kind,
+            State.AWAIT_TEXT: self.on_text,
+            State.AWAIT_ATTACHMENTS: self.on_attachments,
+            State.AWAIT_LOCALITY: self.on_locality,
+            State.AWAIT_GROUP: self.on_group,
+            State.CONFIRM: self.on_confirm,
+            State.CONFIRM_ERASE: self.on_erase,
+        }
+        await handlers[self.state](choice)
+
+    def media_not_expected(self) -> bool:
+        """Answer a photo or location sent at a step that does not take one."""
+        if self.incoming.event is Event.PHOTO:
+            self.say(texts.PHOTO_NOT_EXPECTED)
+        elif self.incoming.event is Event.LOCATION:
+            self.say(texts.LOCATION_NOT_EXPECTED)
+        else:
+            return False
+        self.prompt()
+        return True
+
+    # --- commands ---------------------------------------------------------------------------
+
+    async def on_command(self) -> None:
+        command = self.incoming.command
+        if command == "start":
+            if self.person is None:
+                self.say(texts.WELCOME)
+                self.goto(State.AWAIT_CONSENT)
+            else:
+                self.clear_draft()
+                self.say(texts.WELCOME_BACK)
+                self.goto(State.AWAIT_KIND)
+        elif command in ("trogiup", "help"):
+            self.say(texts.HELP)
+        elif command in ("huy", "cancel"):
+            if self.person is not None and self.state in DRAFTING:
+                self.clear_draft()
+                self.state = State.IDLE
+                self.say(texts.CANCELLED)
+            else:
+                self.say(texts.NOTHING_TO_CANCEL)
+        elif command == "trangthai":
+            await self.show_status()
+        elif command == "dulieucuatoi":
+            await self.show_my_data()
+        elif command == "xoadulieu":
+            if self.person is None:
+                self.say(texts.MY_DATA_NONE)
+            else:
+                self.goto(State.CONFIRM_ERASE)
+        else:
+            self.say(texts.UNKNOWN_COMMAND.format(command="/" + command))
+
+    async def show_status(self) -> None:
+        if not self.incoming.args.strip():
+            self.say(texts.STATUS_USAGE)
+            return
+        code = parse_reference_code(self.incoming.args)
+        shown = code or self.incoming.args.strip()[:20]
+        submission = await self.uow.submissions.get_by_code(code) if code else None
+        # Someone else's code gets the same answer as a missing one: existence is not disclosed.
+        if submission is None or self.person is None or submission.person_id != self.person.id:
+            self.say(texts.STATUS_NOT_FOUND.format(code=shown))
+            return
+        self.say(
+            texts.STATUS.format(
+                code=submission.code,
+                kind=_kind_name(submission.kind),
+                created=self.local_time(submission.created_at),
+                status=taxonomy.STATUSES.get(submission.status, submission.status),
+            )
+        )
+
+    async def show_my_data(self) -> None:
+        if self.person is None:
+            self.say(texts.MY_DATA_NONE)
+            return
+        submissions = await self.uow.submissions.list_by_person(self.person.id)
+        lines = [
+            texts.MY_DATA.format(
+                pseudonym=self.person.pseudonym,
+                channel=self.person.channel,
+                consent_version=self.person.consent_version,
+                consent_at=self.local_time(self.person.consent_at),
+                count=len(submissions),
+            )
+        ]
+        lines += [
+            texts.MY_DATA_ITEM.format(
+                code=s.code,
+                kind=_kind_name(s.kind),
+                created=self.local_time(s.created_at),
+                status=taxonomy.STATUSES.get(s.status, s.status),
+                text=s.text,
+            )
+            for s in submissions
+        ]
+        self.say("\n".join(lines))
+
+    def local_time(self, moment: datetime | None) -> str:
+        if moment is None:
+            return ""
+        return moment.astimezone(self.engine.display_tz).strftime(texts.DATETIME_FORMAT)
+
+    # --- consent ----------------------------------------------------------------------------
+
+    def prompt_consent(self) -> None:
+        self.ask(
+            texts.PRIVACY_NOTICE.format(version=texts.PRIVACY_NOTICE_VERSION),
+            [
+                [
+                    Button(texts.BUTTON_CONSENT_YES, "consent:yes"),
+                    Button(texts.BUTTON_CONSENT_NO, "consent:no"),
+                ]
+            ],
+        )
+
+    async def on_consent(self, choice: str | None) -> None:
+        if choice == "consent:yes":
+            user = self.incoming.user
+            self.person = await self.uow.people.add(
+                pseudonym=new_pseudonym(),
+                channel=user.channel,
+                external_id=user.external_id,
+                consent_version=texts.PRIVACY_NOTICE_VERSION,
+                at=self.now,
+            )
+            await self.uow.audit.add(
+                actor=self.person.pseudonym,
+                action="consent.given",
+                at=self.now,
+                details={"version": texts.PRIVACY_NOTICE_VERSION},
+            )
+            self.clear_draft()
+            self.goto(State.AWAIT_KIND)
+        elif choice == "consent:no":
+            self.forget = True
+            self.replies.append(Outgoing(self.incoming.chat_id, texts.CONSENT_DECLINED))
+        else:
+            if not self.data.get("options"):
+                self.say(texts.WELCOME)
+            else:
+                self.say(texts.CONSENT_REQUIRED)
+            self.prompt_consent()
+
+    # --- kind and content -------------------------------------------------------------------
+
+    def prompt_kind(self) -> None:
+        text = texts.CHOOSE_KIND
+        if self.draft.get("text") and not self.draft.get("kind"):
+            text = texts.CHOOSE_KIND_FOR_TEXT
+        self.ask(text, [[Button(name, f"kind:{code}")] for code, name in taxonomy.KINDS.items()])
+
+    async def on_idle(self, choice: str | None) -> None:
+        self.state = State.AWAIT_KIND
+        await self.on_kind(choice)
+
+    async def on_kind(self, choice: str | None) -> None:
+        if self.media_not_expected():
+            return
+        if choice and choice.startswith("kind:") and choice[5:] in taxonomy.KINDS:
+            kind = choice[5:]
+            self.draft["kind"] = kind
+            if kind in texts.KIND_PROCEDURE:
+                self.say(texts.KIND_PROCEDURE[kind])
+            # The content may have come first, before the kind was chosen.
+            self.advance(State.AWAIT_ATTACHMENTS if self.draft.get("text") else State.AWAIT_TEXT)
+            return
+        typed = self.incoming.text.strip()
+        if not self.draft.get("text") and len(typed) >= self.limits.min_content_chars:
+            if self.accept_text(typed):
+                self.prompt_kind()
+            return
+        if self.data.get("options"):
+            self.say(texts.CHOOSE_FROM_OPTIONS)
+        self.prompt_kind()
+
+    def prompt_text(self) -> None:
+        kind = _kind_name(self.draft.get("kind", ""))
+        self.ask(texts.ASK_TEXT.format(kind=kind, limit=self.limits.max_text_chars))
+
+    def accept_text(self, text: str, *, append: bool = False) -> bool:
+        """Store content if it is within bounds; otherwise say why and store nothing."""
+        text = text.strip()
+        if append and self.draft.get("text"):
+            text = self.draft["text"] + "\n" + text
+        if not text:
+            self.say(texts.TEXT_EMPTY)
+            return False
+        if len(text) > self.limits.max_text_chars:
+            self.say(texts.TEXT_TOO_LONG.format(length=len(text), limit=self.limits.max_text_chars))
+            return False
+        self.draft["text"] = text
+        return True
+
+    async def on_text(self, choice: str | None) -> None:
+        event = self.incoming.event
+        if event in (Event.PHOTO, Event.LOCATION):
+            self.add_attachment(self.incoming.attachment)
+            caption = self.incoming.text.strip()
+            if caption and self.accept_text(caption):
+                self.advance(State.AWAIT_ATTACHMENTS)
+            elif not caption:
+                self.prompt_text()
+            return
+        if self.accept_text(self.incoming.text):
+            self.advance(State.AWAIT_ATTACHMENTS)
+
+    def advance(self, natural_next: State) -> None:
+        """Go to the next step, or back to the summary when the resident was editing."""
+        if self.data.get("editing"):
+            self.data.pop("editing")
+            self.goto(State.CONFIRM)
+        else:
+            self.goto(natural_next)
+
+    # --- attachments ------------------------------------------------------------------------
+
+    def prompt_attachments(self) -> None:
+        self.ask(texts.ASK_ATTACHMENTS, [[Button(texts.BUTTON_CONTINUE, "att:done")]])
+
+    def add_attachment(self, attachment: Attachment | None) -> bool:
+        if attachment is None:
+            return False
+        if attachment.kind == "location":
+            self.draft["location"] = attachment.to_dict()
+            return True
+        photos = self.draft.setdefault("photos", [])
+        if len(photos) >= self.limits.max_photos:
+            return False
+        photos.append(attachment.to_dict())
+        return True
+
+    async def on_attachments(self, choice: str | None) -> None:
+        event = self.incoming.event
+        continue_row = [[Button(texts.BUTTON_CONTINUE, "att:done")]]
+        if choice == "att:done":
+            self.goto(State.AWAIT_LOCALITY)
+        elif event is Event.PHOTO:
+            if self.add_attachment(self.incoming.attachment):
+                count = len(self.draft["photos"])
+                message = texts.ATTACHMENT_PHOTO_ADDED.format(
+                    count=count, limit=self.limits.max_photos
+                )
+            else:
+                message = texts.ATTACHMENT_LIMIT.format(limit=self.limits.max_photos)
+            self.ask(message, continue_row)
+        elif event is Event.LOCATION:
+            self.add_attachment(self.incoming.attachment)
+            self.ask(texts.ATTACHMENT_LOCATION_ADDED, continue_row)
+        elif event is Event.TEXT and self.incoming.text.strip():
+            # Telegram splits a long paste into several messages: treat more text as more content.
+            if self.accept_text(self.incoming.text, append=True):
+                self.ask(texts.CONTENT_APPENDED, continue_row)
+        else:
+            self.ask(texts.ATTACHMENT_HINT, continue_row)
+
+    # --- locality ---------------------------------------------------------------------------
+
+    def prompt_locality(self) -> None:
+        self.ask(texts.ASK_LOCALITY, [[Button(texts.BUTTON_SKIP, "loc:skip")]])
+
+    async def on_locality(self, choice: str | None) -> None:
+        if self.media_not_expected():
+            return
+        if choice == "loc:skip":
+            self.draft["locality"] = None
+            self.advance(State.AWAIT_GROUP)
+            return
+        if choice and choice.startswith("loc:"):
+            locality = self.engine.localities.get(choice[4:])
+            if locality is not None:
+                self.set_locality(locality.code)
+                self.advance(State.AWAIT_GROUP)
+                return
+        query = self.incoming.text.strip()
+        matches = self.engine.localities.match(query, limit=self.limits.locality_candidates)
+        skip = [Button(texts.BUTTON_SKIP, "loc:skip")]
+        if not matches:
+            self.ask(texts.LOCALITY_NOT_FOUND.format(query=query[:100]), [skip])
+        elif matches[0].exact:
+            self.set_locality(matches[0].locality.code)
+            self.say(texts.LOCALITY_SET.format(label=matches[0].locality.label))
+            self.advance(State.AWAIT_GROUP)
+        else:
+            rows = [[Button(m.locality.label, f"loc:{m.locality.code}")] for m in matches]
+            self.ask(texts.LOCALITY_CHOOSE, [*rows, skip])
+
+    def set_locality(self, code: str) -> None:
+        locality = self.engine.localities.get(code)
+        assert locality is not None
+        self.draft["locality"] = {
+            "code": locality.code,
+            "label": locality.label,
+            "province_code": locality.province_code,
+        }
+
+    # --- target group -----------------------------------------------------------------------
+
+    def prompt_group(self) -> None:
+        buttons = [Button(name, f"grp:{code}") for code, name in taxonomy.TARGET_GROUPS.items()]
+        rows = [buttons[i : i + 2] for i in range(0, len(buttons), 2)]
+        self.ask(texts.ASK_GROUP, [*rows, [Button(texts.BUTTON_SKIP, "grp:skip")]])
+
+    async def on_group(self, choice: str | None) -> None:
+        if self.media_not_expected():
+            return
+        if choice and choice.startswith("grp:"):
+            group = choice[4:]
+            self.draft["group"] = group if group in taxonomy.TARGET_GROUPS else None
+            self.advance(State.CONFIRM)
+            return
+        self.say(texts.CHOOSE_FROM_OPTIONS)
+        self.prompt_group()
+
+    # --- summary and submission -------------------------------------------------------------
+
+    def prompt_confirm(self) -> None:
+        draft = self.draft
+        text = draft.get("text", "")
+        preview_limit = texts.SUMMARY_TEXT_PREVIEW_CHARS
+        preview = text if len(text) <= preview_limit else text[:preview_limit] + "…"
+        photos = len(draft.get("photos", []))
+        has_location = bool(draft.get("location"))
+        if photos:
+            where = texts.SUMMARY_WITH_LOCATION if has_location else ""
+            attachments = texts.SUMMARY_ATTACHMENTS.format(photos=photos, location=where)
+        elif has_location:
+            attachments = texts.SUMMARY_ONLY_LOCATION
+        else:
+            attachments = texts.SUMMARY_NONE
+        locality = draft.get("locality")
+        group = draft.get("group")
+        summary = texts.SUMMARY.format(
+            kind=_kind_name(draft.get("kind", "")),
+            text=preview,
+            attachments=attachments,
+            locality=locality["label"] if locality else texts.SUMMARY_SKIPPED,
+            group=taxonomy.TARGET_GROUPS[group] if group else texts.SUMMARY_SKIPPED,
+        )
+        self.ask(
+            summary,
+            [
+                [Button(texts.BUTTON_SUBMIT, "confirm:submit")],
+                [
+                    Button(texts.BUTTON_EDIT_TEXT, "confirm:text"),
+                    Button(texts.BUTTON_EDIT_KIND, "confirm:kind"),
+                ],
+                [
+                    Button(texts.BUTTON_EDIT_LOCALITY, "confirm:locality"),
+                    Button(texts.BUTTON_EDIT_GROUP, "confirm:group"),
+                ],
+                [Button(texts.BUTTON_CANCEL, "confirm:cancel")],
+            ],
+        )
+
+    async def on_confirm(self, choice: str | None) -> None:
+        edits = {
+            "confirm:text": State.AWAIT_TEXT,
+            "confirm:kind": State.AWAIT_KIND,
+            "confirm:locality": State.AWAIT_LOCALITY,
+            "confirm:group": State.AWAIT_GROUP,
+        }
+        if choice == "confirm:submit":
+            await self.submit()
+        elif choice == "confirm:cancel":
+            self.clear_draft()
+            self.state = State.IDLE
+            self.say(texts.CANCELLED)
+        elif choice in edits:
+            self.data["editing"] = True
+            self.goto(edits[choice])
+        else:
+            if not self.media_not_expected():
+                self.say(texts.CHOOSE_FROM_OPTIONS)
+                self.prompt_confirm()
+
+    async def submit(self) -> None:
+        assert self.person is not None
+        draft = self.draft
+        code = new_reference_code()
+        while await self.uow.submissions.code_exists(code):
+            code = new_reference_code()
+        attachments = [AttachmentRecord(**photo) for photo in draft.get("photos", [])]
+        if draft.get("location"):
+            attachments.append(AttachmentRecord(**draft["location"]))
+        locality = draft.get("locality") or {}
+        submission = await self.uow.submissions.add(
+            NewSubmission(
+                code=code,
+                person_id=self.person.id,
+                kind=draft["kind"],
+                text=draft["text"],
+                channel=self.incoming.user.channel,
+                created_at=self.now,
+                status=taxonomy.INITIAL_STATUS,
+                locality_code=locality.get("code"),
+                locality_name=locality.get("label"),
+                province_code=locality.get("province_code"),
+                target_group=draft.get("group"),
+                attachments=tuple(attachments),
+            )
+        )
+        await self.uow.audit.add(
+            actor=self.person.pseudonym,
+            action="submission.created",
+            subject=submission.code,
+            at=self.now,
+            details={"kind": submission.kind, "channel": submission.channel},
+        )
+        logger.info("submission %s stored (%s)", submission.code, submission.kind)
+        receipt = texts.RECEIPT.format(code=submission.code)
+        if submission.kind in texts.KIND_PROCEDURE:
+            receipt += "\n\n" + texts.KIND_PROCEDURE[submission.kind]
+        self.clear_draft()
+        self.state = State.IDLE
+        self.say(receipt)
+
+    # --- erasure ----------------------------------------------------------------------------
+
+    def prompt_erase(self) -> None:
+        self.ask(
+            texts.ERASE_CONFIRM,
+            [
+                [
+                    Button(texts.BUTTON_ERASE_YES, "erase:yes"),
+                    Button(texts.BUTTON_CANCEL, "erase:no"),
+                ]
+            ],
+        )
+
+    async def on_erase(self, choice: str | None) -> None:
+        assert self.person is not None
+        if choice == "erase:yes":
+            count = await self.uow.submissions.anonymise_person(
+                self.person.id, texts.ERASED_TEXT_PLACEHOLDER, self.now
+            )
+            await self.uow.people.delete(self.person.id)
+            await self.uow.audit.add(
+                actor=self.person.pseudonym,
+                action="person.erased",
+                at=self.now,
+                details={"submissions": count},
+            )
+            self.forget = True
+            self.say(texts.ERASED)
+        elif choice == "erase:no":
+            self.clear_draft()
+            self.state = State.IDLE
+            self.say(texts.CANCELLED)
+        else:
+            self.say(texts.CHOOSE_FROM_OPTIONS)
+            self.prompt_erase()
+
+
+def _kind_name(code: str) -> str:
+    return taxonomy.KINDS.get(code) or taxonomy.EXTRA_KINDS.get(code, code)

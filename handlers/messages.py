@@ -1,0 +1,115 @@
+"""Channel-neutral message types: adapters turn channel payloads into these and back."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from enum import StrEnum
+
+
+class Event(StrEnum):
+    """What an inbound update is, after the adapter normalised it."""
+
+    TEXT = "text"
+    COMMAND = "command"
+    BUTTON = "button"
+    PHOTO = "photo"
+    LOCATION = "location"
+    EDITED = "edited"
+    UNSUPPORTED = "unsupported"
+
+
+@dataclass(frozen=True)
+class UserRef:
+    """A person as one channel knows them."""
+
+    channel: str
+    external_id: str
+
+
+@dataclass(frozen=True)
+class Attachment:
+    """Metadata of a photo or a location; the photo bytes stay on the channel's servers."""
+
+    kind: str  # "photo" or "location"
+    file_id: str | None = None
+    file_unique_id: str | None = None
+    width: int | None = None
+    height: int | None = None
+    file_size: int | None = None
+    latitude: float | None = None
+    longitude: float | None = None
+
+    def to_dict(self) -> dict[str, object]:
+        """Plain dict for the conversation draft (JSON)."""
+        return {k: v for k, v in self.__dict__.items() if v is not None}
+
+    @classmethod
+    def from_dict(cls, data: dict[str, object]) -> Attachment:
+        """Inverse of `to_dict`."""
+        return cls(**data)  # type: ignore[arg-type]
+
+
+@dataclass(frozen=True)
+class Incoming:
+    """One inbound update from any channel."""
+
+    user: UserRef
+    chat_id: str
+    update_id: str
+    event: Event
+    received_at: datetime
+    text: str = ""
+    command: str = ""  # lower case, without the slash or a @botname suffix
+    args: str = ""
+    payload: str = ""  # button data
+    attachment: Attachment | None = None
+    unsupported: str = ""  # "sticker", "voice", ... for Event.UNSUPPORTED
+    is_private: bool = True
+
+
+@dataclass(frozen=True)
+class Button:
+    """One choice; `payload` comes back as an Incoming BUTTON (Telegram limits it to 64 bytes)."""
+
+    label: str
+    payload: str
+
+
+@dataclass(frozen=True)
+class Outgoing:
+    """One reply to a chat; channels without buttons render the buttons as numbered lines."""
+
+    chat_id: str
+    text: str
+    buttons: tuple[tuple[Button, ...], ...] = field(default=())
+
+    @property
+    def flat_buttons(self) -> list[Button]:
+        """Buttons in reading order, the order their numbers follow."""
+        return [button for row in self.buttons for button in row]
+
+    def as_plain_text(self) -> str:
+        """The text with each button as a numbered line, for channels without buttons."""
+        buttons = self.flat_buttons
+        if not buttons:
+            return self.text
+        lines = [f"{i}. {b.label}" for i, b in enumerate(buttons, start=1)]
+        return self.text + "\n\n" + "\n".join(lines)
+
+
+def split_text(text: str, limit: int) -> list[str]:
+    """Split text into chunks of at most `limit` characters, preferring line and word breaks."""
+    chunks: list[str] = []
+    rest = text
+    while len(rest) > limit:
+        cut = rest.rfind("\n", 0, limit + 1)
+        if cut <= 0:
+            cut = rest.rfind(" ", 0, limit + 1)
+        if cut <= 0:
+            cut = limit
+        chunks.append(rest[:cut].rstrip())
+        rest = rest[cut:].lstrip()
+    if rest or not chunks:
+        chunks.append(rest)
+    return chunks

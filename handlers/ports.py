@@ -1,0 +1,104 @@
+"""What the handlers need from the outside world, as Protocols; storage and bot provide them."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Callable
+from datetime import datetime
+from types import TracebackType
+from typing import Any, Protocol
+
+from storage.records import (
+    ConversationRecord,
+    NewSubmission,
+    PersonRecord,
+    SubmissionRecord,
+)
+
+Clock = Callable[[], datetime]
+"""Returns the current time, time-zone aware; tests pass a frozen one."""
+
+
+class People(Protocol):
+    """People by channel identity."""
+
+    async def get_by_channel(self, channel: str, external_id: str) -> PersonRecord | None: ...
+
+    async def add(
+        self, *, pseudonym: str, channel: str, external_id: str, consent_version: str, at: datetime
+    ) -> PersonRecord: ...
+
+    async def delete(self, person_id: int) -> None: ...
+
+
+class Conversations(Protocol):
+    """Conversation state per channel identity."""
+
+    async def get_for_update(self, channel: str, external_id: str) -> ConversationRecord | None: ...
+
+    async def save(
+        self, channel: str, external_id: str, state: str, data: dict[str, Any], at: datetime
+    ) -> None: ...
+
+    async def delete(self, channel: str, external_id: str) -> None: ...
+
+
+class Submissions(Protocol):
+    """Stored submissions."""
+
+    async def code_exists(self, code: str) -> bool: ...
+
+    async def add(self, new: NewSubmission) -> SubmissionRecord: ...
+
+    async def get_by_code(self, code: str) -> SubmissionRecord | None: ...
+
+    async def list_by_person(self, person_id: int) -> list[SubmissionRecord]: ...
+
+    def iter_all(self, batch_size: int = 1000) -> AsyncIterator[SubmissionRecord]: ...
+
+    async def anonymise_person(self, person_id: int, placeholder: str, at: datetime) -> int: ...
+
+
+class InboundUpdates(Protocol):
+    """Processed inbound updates, for idempotency."""
+
+    async def claim(self, channel: str, update_id: str, at: datetime) -> bool: ...
+
+
+class AuditLog(Protocol):
+    """Append-only audit log."""
+
+    async def add(
+        self,
+        *,
+        actor: str,
+        action: str,
+        at: datetime,
+        subject: str | None = None,
+        details: dict[str, Any] | None = None,
+    ) -> None: ...
+
+
+class UnitOfWork(Protocol):
+    """One transaction over every repository; nothing is durable until `commit`."""
+
+    people: People
+    conversations: Conversations
+    submissions: Submissions
+    updates: InboundUpdates
+    audit: AuditLog
+
+    async def __aenter__(self) -> UnitOfWork: ...
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None: ...
+
+    async def commit(self) -> None: ...
+
+    async def rollback(self) -> None: ...
+
+
+UnitOfWorkFactory = Callable[[], UnitOfWork]

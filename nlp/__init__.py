@@ -1,0 +1,1 @@
+"""Pure text utilities for Vietnamese: folding, diacritics and locality matching."""

@@ -1,0 +1,1 @@
+"""Persistence: SQLAlchemy models, repositories returning plain records, units of work."""

@@ -1,0 +1,171 @@
+"""SQLAlchemy 2 table definitions; Alembic migrations in `storage/migrations` must match them."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Boolean,
+    DateTime,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+from sqlalchemy.types import TypeDecorator
+
+# SQLite only auto-increments INTEGER PRIMARY KEY, PostgreSQL wants BIGINT for millions of rows.
+BigId = BigInteger().with_variant(Integer(), "sqlite")
+JsonData = JSON().with_variant(JSONB(), "postgresql")
+
+
+class UtcDateTime(TypeDecorator[datetime]):
+    """Aware datetimes in, aware UTC datetimes out, on SQLite (no time zones) and PostgreSQL."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Any) -> datetime | None:
+        """Store UTC; refuse naive datetimes, which would be ambiguous."""
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given to a UtcDateTime column")
+        value = value.astimezone(UTC)
+        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
+
+    def process_result_value(self, value: datetime | None, dialect: Any) -> datetime | None:
+        """Return an aware UTC datetime."""
+        if value is None:
+            return None
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+metadata = MetaData(
+    naming_convention={
+        "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+        "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+        "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+        "pk": "pk_%(table_name)s",
+    }
+)
+
+
+class Base(DeclarativeBase):
+    """Declarative base bound to the shared metadata."""
+
+    metadata = metadata
+
+
+class Person(Base):
+    """One row per channel identity; `pseudonym` is what reports and logs may show."""
+
+    __tablename__ = "people"
+    __table_args__ = (UniqueConstraint("channel", "external_id"),)
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    pseudonym: Mapped[str] = mapped_column(String(24), unique=True)
+    channel: Mapped[str] = mapped_column(String(16))
+    external_id: Mapped[str] = mapped_column(String(64))
+    role: Mapped[str] = mapped_column(String(16), default="resident")
+    consent_version: Mapped[str | None] = mapped_column(String(16))
+    consent_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime())
+
+
+class Conversation(Base):
+    """Conversation state keyed by channel identity, shared by every bot process."""
+
+    __tablename__ = "conversations"
+
+    channel: Mapped[str] = mapped_column(String(16), primary_key=True)
+    external_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    state: Mapped[str] = mapped_column(String(32))
+    data: Mapped[dict[str, Any]] = mapped_column(JsonData, default=dict)
+    updated_at: Mapped[datetime] = mapped_column(UtcDateTime())
+
+
+class Submission(Base):
+    """An opinion, petition, complaint or question, with the labels the NLP assigns."""
+
+    __tablename__ = "submissions"
+    __table_args__ = (
+        Index(None, "created_at"),
+        Index(None, "province_code", "created_at"),
+        Index(None, "person_id"),
+        Index(None, "status"),
+    )
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    code: Mapped[str] = mapped_column(String(16), unique=True)
+    person_id: Mapped[int | None] = mapped_column(
+        BigId, ForeignKey("people.id", ondelete="SET NULL")
+    )
+    kind: Mapped[str] = mapped_column(String(16))
+    text: Mapped[str] = mapped_column(Text)
+    channel: Mapped[str] = mapped_column(String(16))
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    updated_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    status: Mapped[str] = mapped_column(String(32))
+    locality_code: Mapped[str | None] = mapped_column(String(8))
+    locality_name: Mapped[str | None] = mapped_column(String(200))
+    province_code: Mapped[str | None] = mapped_column(String(4))
+    target_group: Mapped[str | None] = mapped_column(String(32))
+    topic: Mapped[str | None] = mapped_column(String(32))
+    topic_confidence: Mapped[float | None] = mapped_column(Float)
+    kind_confidence: Mapped[float | None] = mapped_column(Float)
+    flags: Mapped[list[Any]] = mapped_column(JsonData, default=list)
+    cluster_id: Mapped[str | None] = mapped_column(String(32))
+    needs_review: Mapped[bool] = mapped_column(Boolean, default=False)
+
+
+class Attachment(Base):
+    """Photo or location metadata of a submission (photos stay on the channel's servers)."""
+
+    __tablename__ = "attachments"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    submission_id: Mapped[int] = mapped_column(
+        BigId, ForeignKey("submissions.id", ondelete="CASCADE"), index=True
+    )
+    kind: Mapped[str] = mapped_column(String(16))
+    file_id: Mapped[str | None] = mapped_column(String(256))
+    file_unique_id: Mapped[str | None] = mapped_column(String(128))
+    width: Mapped[int | None] = mapped_column(Integer)
+    height: Mapped[int | None] = mapped_column(Integer)
+    file_size: Mapped[int | None] = mapped_column(Integer)
+    latitude: Mapped[float | None] = mapped_column(Float)
+    longitude: Mapped[float | None] = mapped_column(Float)
+
+
+class InboundUpdate(Base):
+    """Every processed inbound update; the key makes re-delivery a no-op."""
+
+    __tablename__ = "inbound_updates"
+
+    channel: Mapped[str] = mapped_column(String(16), primary_key=True)
+    update_id: Mapped[str] = mapped_column(String(128), primary_key=True)
+    processed_at: Mapped[datetime] = mapped_column(UtcDateTime())
+
+
+class AuditEntry(Base):
+    """Who did what, when, to which subject; never the message text."""
+
+    __tablename__ = "audit_log"
+    __table_args__ = (Index(None, "at"),)
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    at: Mapped[datetime] = mapped_column(UtcDateTime(), default=lambda: datetime.now(UTC))
+    actor: Mapped[str] = mapped_column(String(64))
+    action: Mapped[str] = mapped_column(String(64))
+    subject: Mapped[str | None] = mapped_column(String(64))
+    details: Mapped[dict[str, Any]] = mapped_column(JsonData, default=dict)

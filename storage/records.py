@@ -1,0 +1,89 @@
+"""Plain records the repositories return; no SQLAlchemy types leak past this module's users."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+
+@dataclass(frozen=True)
+class PersonRecord:
+    """One channel identity of a resident (or officer), known by a pseudonym internally."""
+
+    id: int
+    pseudonym: str
+    channel: str
+    external_id: str
+    role: str
+    consent_version: str | None
+    consent_at: datetime | None
+    created_at: datetime
+
+
+@dataclass(frozen=True)
+class ConversationRecord:
+    """Where a person is in a conversation, and the draft being built."""
+
+    channel: str
+    external_id: str
+    state: str
+    data: dict[str, Any]
+    updated_at: datetime
+
+
+@dataclass(frozen=True)
+class AttachmentRecord:
+    """Photo or location metadata attached to a submission."""
+
+    kind: str
+    file_id: str | None = None
+    file_unique_id: str | None = None
+    width: int | None = None
+    height: int | None = None
+    file_size: int | None = None
+    latitude: float | None = None
+    longitude: float | None = None
+
+
+@dataclass(frozen=True)
+class NewSubmission:
+    """What the intake conversation hands to storage when the resident confirms."""
+
+    code: str
+    person_id: int
+    kind: str
+    text: str
+    channel: str
+    created_at: datetime
+    status: str
+    locality_code: str | None = None
+    locality_name: str | None = None
+    province_code: str | None = None
+    target_group: str | None = None
+    attachments: tuple[AttachmentRecord, ...] = ()
+
+
+@dataclass(frozen=True)
+class SubmissionRecord:
+    """A stored submission with its labels (the NLP fills the label fields)."""
+
+    id: int
+    code: str
+    person_id: int | None
+    kind: str
+    text: str
+    channel: str
+    created_at: datetime
+    status: str
+    locality_code: str | None
+    locality_name: str | None
+    province_code: str | None
+    target_group: str | None
+    topic: str | None
+    topic_confidence: float | None
+    kind_confidence: float | None
+    flags: list[Any]
+    cluster_id: str | None
+    needs_review: bool
+    attachments: tuple[AttachmentRecord, ...] = field(default=())
