@@ -351,7 +351,7 @@ class _Turn:
             self.goto(State.AWAIT_KIND)
         elif choice == "consent:no":
             self.forget = True
-            self.replies.append(Outgoing(self.incoming.chat_id, texts.CONSENT_DECLINED))
+            self.say(texts.CONSENT_DECLINED)
         else:
             if not self.data.get("options"):
                 self.say(texts.WELCOME)

@@ -21,9 +21,9 @@ _PROVINCE_CUTOFF = 85.0
 # Loose pre-filter for rapidfuzz; MIN_SCORE decides what is plausible.
 _RATIO_CUTOFF = 60.0
 # Containment must be almost verbatim, otherwise short names are found in every message.
-_PARTIAL_CUTOFF = 90.0
+_PARTIAL_CUTOFF = 95.0
 _PARTIAL_MIN_NAME_LEN = 4
-_MAX_PROVINCE_WORDS = 4
+_MAX_PROVINCE_WORDS = 5  # "thanh pho ho chi minh", "tinh ba ria vung tau"
 _TYPE_MISMATCH_PENALTY = 8.0
 # A pre-2025 province name points to the merged province but is not its name.
 _LEGACY_PENALTY = 5.0
@@ -113,8 +113,12 @@ def _words(text: str) -> list[str]:
 
 
 def _marked_words(text: str) -> list[tuple[str, str]]:
-    """(folded, syllable key) of each word of ``text`` that carries diacritics."""
-    return [(fold(word), _syllable(word)) for word in _words(text) if not word.isascii()]
+    """(folded, syllable key) of each word of ``text``, or none if it has no diacritics."""
+    words = _words(text)
+    if all(word.isascii() for word in words):
+        return []
+    # Someone typing with diacritics means an unmarked word too ("Văn Lang", not "Văn Lăng").
+    return [(fold(word), _syllable(word)) for word in words]
 
 
 @dataclass(frozen=True)
@@ -156,7 +160,7 @@ class _Unit:
     syllables: dict[str, frozenset[str]]
 
     def accent_mismatches(self, marked: list[tuple[str, str]]) -> int:
-        """How many diacritic-bearing query words name this unit with other diacritics."""
+        """How many query words spell a word of this unit's name with other diacritics."""
         return sum(
             1
             for folded, key in marked
@@ -223,6 +227,11 @@ def _type_penalty(query_type: str | None, unit: _Unit) -> float:
     return 0.0
 
 
+def _clean(name: str) -> str:
+    """An official name with NFC and single spaces (the data has "Phường  Rạch Dừa")."""
+    return " ".join(unicodedata.normalize("NFC", name).split())
+
+
 def _unit_type(locality: Locality) -> str:
     """Folded type word of a locality, read from its official name."""
     folded = fold(locality.name)
@@ -281,6 +290,7 @@ class LocalityIndex:
             (name for name in self._names if len(name) >= _PARTIAL_MIN_NAME_LEN), key=len
         )
         self._name_lengths = [len(name) for name in self._names_by_length]
+        self._padded_by_length = [f" {name} " for name in self._names_by_length]
 
     @classmethod
     def from_vietnam_provinces(cls) -> LocalityIndex:
@@ -290,9 +300,9 @@ class LocalityIndex:
         provinces = {
             int(p.code): Locality(
                 code=f"{int(p.code):02d}",
-                name=p.name,
+                name=_clean(p.name),
                 province_code=f"{int(p.code):02d}",
-                province_name=p.name,
+                province_name=_clean(p.name),
                 level="province",
             )
             for p in Province.iter_all()
@@ -303,7 +313,7 @@ class LocalityIndex:
             wards.append(
                 Locality(
                     code=f"{int(ward.code):05d}",
-                    name=ward.name,
+                    name=_clean(ward.name),
                     province_code=province.code,
                     province_name=province.name,
                     level="ward",
@@ -483,14 +493,22 @@ class LocalityIndex:
 
         if len(segment.words) > 1:
             # A name inside a longer message ("toi o xa tan thanh"); the more it covers, the
-            # better.
+            # better. Padding with spaces keeps alignments on word boundaries, so "uong bi" is
+            # not found inside "duong bi ngap".
             if province is None:
-                shorter = self._names_by_length[: bisect.bisect_left(self._name_lengths, len(text))]
+                shorter = self._padded_by_length[
+                    : bisect.bisect_left(self._name_lengths, len(text))
+                ]
             else:
-                shorter = [n for n in names if _PARTIAL_MIN_NAME_LEN <= len(n) < len(text)]
-            for name, similarity, _ in process.extract(
-                text, shorter, scorer=fuzz.partial_ratio, score_cutoff=_PARTIAL_CUTOFF, limit=30
+                shorter = [f" {n} " for n in names if _PARTIAL_MIN_NAME_LEN <= len(n) < len(text)]
+            for padded, similarity, _ in process.extract(
+                f" {text} ",
+                shorter,
+                scorer=fuzz.partial_ratio,
+                score_cutoff=_PARTIAL_CUTOFF,
+                limit=30,
             ):
+                name = padded[1:-1]
                 score, coverage = combine(similarity, len(name), len(text))
                 score *= 0.78 + 0.2 * coverage
                 evidence.setdefault(name, []).append((score, segment.unit_type, False))

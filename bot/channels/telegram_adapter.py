@@ -11,7 +11,8 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from datetime import datetime
+import warnings
+from datetime import datetime, timedelta
 from typing import Any
 
 from telegram import (
@@ -25,6 +26,7 @@ from telegram.constants import MessageLimit
 from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TelegramError
 from telegram.ext import AIORateLimiter, ExtBot
 from telegram.request import HTTPXRequest
+from telegram.warnings import PTBDeprecationWarning
 
 from handlers.intake import Engine
 from handlers.messages import Attachment, Event, Incoming, Outgoing, UserRef, split_text
@@ -174,7 +176,7 @@ class TelegramAdapter:
                     offset=offset, timeout=self.poll_timeout, allowed_updates=ALLOWED_UPDATES
                 )
             except RetryAfter as error:
-                await _sleep_or_stop(stop, float(error.retry_after.total_seconds()))
+                await _sleep_or_stop(stop, _retry_after_seconds(error))
                 continue
             except NetworkError as error:
                 logger.warning("getUpdates failed (%s); retrying in %.0f s", error, backoff)
@@ -206,6 +208,22 @@ class TelegramAdapter:
                 )
             except TelegramError as error:
                 logger.debug("final offset confirmation failed: %s", error)
+
+
+def _retry_after_seconds(error: RetryAfter) -> float:
+    """The wait Telegram asked for: PTB 22 gives int seconds (a timedelta only when opted in)."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", PTBDeprecationWarning)
+        period = error.retry_after
+    if isinstance(period, timedelta):
+        return period.total_seconds()
+    return float(period)
+
+
+def retry_after_seconds(error: RetryAfter) -> float:
+    """Seconds to wait; PTB 22 gives an int, or a timedelta once PTB_TIMEDELTA is set."""
+    value = error.retry_after
+    return value.total_seconds() if isinstance(value, timedelta) else float(value)
 
 
 async def _sleep_or_stop(stop: asyncio.Event, seconds: float) -> None:
