@@ -56,6 +56,9 @@ async def cmd_run(app: App, _args: argparse.Namespace) -> None:
 async def cmd_serve(app: App, _args: argparse.Namespace) -> None:
     """Serve webhooks on YKIEN_HTTP_HOST:YKIEN_HTTP_PORT until SIGINT/SIGTERM."""
     settings = app.settings
+    # Handle SIGTERM from the start: /healthz answers before the webhook is registered, and a
+    # signal in between must still shut down cleanly rather than kill the process.
+    stop = _stop_event()
     adapter = None
     secret = ""
     if settings.telegram_bot_token is not None:
@@ -75,7 +78,7 @@ async def cmd_serve(app: App, _args: argparse.Namespace) -> None:
                 settings.telegram_webhook_url, secret_token=secret, allowed_updates=ALLOWED_UPDATES
             )
             logger.info("Telegram webhook registered")
-        await _stop_event().wait()
+        await stop.wait()
     finally:
         await runner.cleanup()
         if adapter is not None:

@@ -45,7 +45,8 @@ async def telegram_webhook(request: web.Request) -> web.Response:
         return web.json_response({"ok": False, "error": "not an update"}, status=400)
     try:
         update = Update.de_json(data, adapter.bot)
-    except (KeyError, TypeError, ValueError):
+    except (AttributeError, KeyError, TypeError, ValueError):
+        # PTB raises AttributeError for a field of the wrong JSON type (e.g. "message": "x").
         logger.warning("telegram webhook: update %s could not be parsed", data.get("update_id"))
         return web.json_response({"ok": False, "error": "not an update"}, status=400)
     # An exception here becomes a 500, so Telegram re-delivers; the engine makes that a no-op

@@ -56,8 +56,17 @@ _TYPE_WORDS: dict[tuple[str, ...], str] = {
 }
 # Inside a ward part these start the (obsolete) district or the province written after it.
 _TRAILING_UNIT_WORDS = frozenset(
-    {("quan",), ("q",), ("huyen",), ("h",), ("tx",), ("thi", "xa"), ("tp",), ("thanh", "pho")}
-    | {("tinh",)}
+    {
+        ("quan",),
+        ("q",),
+        ("huyen",),
+        ("h",),
+        ("tx",),
+        ("thi", "xa"),
+        ("tp",),
+        ("thanh", "pho"),
+        ("tinh",),
+    }
 )
 
 # Well-known short forms of current provinces, by province code.

@@ -176,7 +176,7 @@ class TelegramAdapter:
                     offset=offset, timeout=self.poll_timeout, allowed_updates=ALLOWED_UPDATES
                 )
             except RetryAfter as error:
-                await _sleep_or_stop(stop, _retry_after_seconds(error))
+                await _sleep_or_stop(stop, retry_after_seconds(error))
                 continue
             except NetworkError as error:
                 logger.warning("getUpdates failed (%s); retrying in %.0f s", error, backoff)
@@ -210,7 +210,7 @@ class TelegramAdapter:
                 logger.debug("final offset confirmation failed: %s", error)
 
 
-def _retry_after_seconds(error: RetryAfter) -> float:
+def retry_after_seconds(error: RetryAfter) -> float:
     """The wait Telegram asked for: PTB 22 gives int seconds (a timedelta only when opted in)."""
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", PTBDeprecationWarning)
@@ -218,12 +218,6 @@ def _retry_after_seconds(error: RetryAfter) -> float:
     if isinstance(period, timedelta):
         return period.total_seconds()
     return float(period)
-
-
-def retry_after_seconds(error: RetryAfter) -> float:
-    """Seconds to wait; PTB 22 gives an int, or a timedelta once PTB_TIMEDELTA is set."""
-    value = error.retry_after
-    return value.total_seconds() if isinstance(value, timedelta) else float(value)
 
 
 async def _sleep_or_stop(stop: asyncio.Event, seconds: float) -> None:

@@ -261,6 +261,7 @@ def test_type_word_ranks_matching_type_first(index: LocalityIndex) -> None:
         ("ha noi hoan kiem", HOAN_KIEM),
         ("ben thanh hcm", BEN_THANH),
         ("Phường Phú Thọ, Phú Thọ", "07942"),
+        ("Phường Vũng Tàu, Thành phố Hồ Chí Minh", "26506"),  # 5-word province after ward
     ],
 )
 def test_ward_with_province_exact(index: LocalityIndex, query: str, code: str) -> None:
