@@ -1,8 +1,23 @@
-"""Labels residents choose from: kinds of submission and self-declared target groups.
+"""Labels: topics (lĩnh vực), kinds of submission, and self-declared target groups.
 
 Codes are stable ASCII identifiers stored in the database; display names are Vietnamese.
 The order of each mapping is the order shown to residents.
 """
+
+TOPICS: dict[str, str] = {
+    "dat_dai": "Đất đai, nhà ở, quy hoạch",
+    "moi_truong": "Tài nguyên, môi trường",
+    "giao_thong_ha_tang": "Giao thông, hạ tầng đô thị",
+    "dien_nuoc_vien_thong": "Điện, nước sạch, viễn thông",
+    "y_te": "Y tế, an toàn thực phẩm",
+    "giao_duc": "Giáo dục, đào tạo",
+    "lao_dong_an_sinh": "Lao động, việc làm, chính sách xã hội",
+    "kinh_te_nong_nghiep": "Kinh tế, nông nghiệp, giá cả",
+    "an_ninh_trat_tu": "Quốc phòng, an ninh, trật tự xã hội",
+    "hanh_chinh_can_bo": "Hành chính, cán bộ, xây dựng chính quyền",
+    "van_hoa_xa_hoi": "Văn hóa, thông tin, xã hội",
+    "khac": "Khác",
+}
 
 KINDS: dict[str, str] = {
     "gop_y": "Góp ý, đề xuất",
