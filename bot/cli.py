@@ -11,6 +11,7 @@ from collections.abc import Awaitable, Callable
 from pathlib import Path
 
 from aiohttp import web
+from telegram.error import TelegramError
 
 from bot.app import App, build_app
 from bot.channels.shell_adapter import run_shell
@@ -66,13 +67,14 @@ async def cmd_serve(app: App, _args: argparse.Namespace) -> None:
             raise UsageError("TELEGRAM_WEBHOOK_SECRET is required to receive Telegram webhooks.")
         adapter = _telegram(app)
         secret = settings.telegram_webhook_secret.get_secret_value()
-        await adapter.bot.initialize()
     runner = web.AppRunner(build_web_app(telegram=adapter, telegram_secret=secret))
-    await runner.setup()
-    site = web.TCPSite(runner, settings.http_host, settings.http_port)
-    await site.start()
-    logger.info("serving on http://%s:%s", settings.http_host, settings.http_port)
     try:
+        if adapter is not None:
+            await adapter.bot.initialize()
+        await runner.setup()
+        site = web.TCPSite(runner, settings.http_host, settings.http_port)
+        await site.start()
+        logger.info("serving on http://%s:%s", settings.http_host, settings.http_port)
         if adapter is not None and settings.telegram_webhook_url:
             await adapter.bot.set_webhook(
                 settings.telegram_webhook_url, secret_token=secret, allowed_updates=ALLOWED_UPDATES
@@ -174,6 +176,10 @@ def main(argv: list[str] | None = None) -> int:
     except UsageError as error:
         print(f"ykien: {error}", file=sys.stderr)
         return 2
+    except TelegramError as error:
+        # PTB's messages name the failure, never the URL (which would carry the token).
+        print(f"ykien: Telegram API: {error}", file=sys.stderr)
+        return 1
     except KeyboardInterrupt:
         return 130
     return 0

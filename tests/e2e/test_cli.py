@@ -280,6 +280,17 @@ def test_run_without_token_is_a_usage_error(cli: Cli) -> None:
     assert "Traceback" not in result.stderr
 
 
+def test_unreachable_telegram_is_a_clear_error(cli: Cli) -> None:
+    token = "4242:unreachable-token-value"
+    result = cli.with_env(
+        TELEGRAM_BOT_TOKEN=token, TELEGRAM_API_BASE_URL=f"http://127.0.0.1:{free_port()}"
+    ).run("run")
+    assert result.returncode == 1
+    assert "ykien: Telegram API:" in result.stderr
+    assert "Traceback" not in result.stderr
+    assert_private_logs(result.stderr, token=token)
+
+
 class Process:
     """A CLI subprocess with its output in files (no pipe can fill up and block it)."""
 
