@@ -11,6 +11,7 @@ from config import taxonomy, texts
 from handlers.intake import Engine
 from storage import models
 from storage.db import Database
+from storage.records import SubmissionRecord
 from tests.dialogue import NOTICE, RECEIPT, Match, Resident, ask_text, receipt_code, run_dialogue
 
 FLOOD = "Đường Lê Lợi đoạn trước chợ ngập sâu mỗi khi mưa lớn, đề nghị nạo vét cống thoát nước."
@@ -58,6 +59,16 @@ async def start_draft(resident: Resident, kind: str) -> None:
     await resident.act(("cmd", "start"))
     await resident.act(("press", "consent:yes"))
     await resident.act(("press", f"kind:{kind}"))
+
+
+async def skip_rest_and_submit(resident: Resident, db: Database) -> SubmissionRecord | None:
+    """From the attachments step: skip what is optional, submit, and read the stored record."""
+    await resident.act(("press", "att:done"))
+    await resident.act(("press", "loc:skip"))
+    await resident.act(("press", "grp:skip"))
+    code = receipt_code(await resident.act(("press", "confirm:submit")))
+    async with db.unit_of_work() as uow:
+        return await uow.submissions.get_by_code(code)
 
 
 async def submit_simple(resident: Resident, kind: str = "gop_y", text: str = FLOOD) -> str:
@@ -188,12 +199,7 @@ async def test_long_paste_split_by_the_channel_is_joined(engine: Engine, db: Dat
     await start_draft(resident, "gop_y")
     await resident.act(("say", "phần một của nội dung"))
     assert await resident.act(("say", "phần hai")) == [texts.CONTENT_APPENDED]
-    await resident.act(("press", "att:done"))
-    await resident.act(("press", "loc:skip"))
-    await resident.act(("press", "grp:skip"))
-    code = receipt_code(await resident.act(("press", "confirm:submit")))
-    async with db.unit_of_work() as uow:
-        stored = await uow.submissions.get_by_code(code)
+    stored = await skip_rest_and_submit(resident, db)
     assert stored is not None and stored.text == "phần một của nội dung\nphần hai"
 
 
@@ -332,12 +338,7 @@ async def test_photo_limit_and_photo_with_caption_as_content(engine: Engine, db:
         got = await resident.act(("photo",))
         assert got == [texts.ATTACHMENT_PHOTO_ADDED.format(count=number, limit=5)]
     assert await resident.act(("photo",)) == [texts.ATTACHMENT_LIMIT.format(limit=5)]
-    await resident.act(("press", "att:done"))
-    await resident.act(("press", "loc:skip"))
-    await resident.act(("press", "grp:skip"))
-    code = receipt_code(await resident.act(("press", "confirm:submit")))
-    async with db.unit_of_work() as uow:
-        stored = await uow.submissions.get_by_code(code)
+    stored = await skip_rest_and_submit(resident, db)
     assert stored is not None and stored.text == FLOOD
     assert len(stored.attachments) == 5
 
