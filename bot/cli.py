@@ -19,6 +19,7 @@ from bot.channels.telegram_adapter import ALLOWED_UPDATES, TelegramAdapter, make
 from bot.demo import run_demo
 from bot.export import FORMATS, export_text, export_xlsx
 from bot.web import build_web_app
+from config import texts
 from config.settings import Settings
 from storage.db import Database
 
@@ -94,7 +95,7 @@ async def cmd_shell(app: App, args: argparse.Namespace) -> None:
 
 async def cmd_demo(app: App, args: argparse.Namespace) -> None:
     """Run the sample conversations and print what was stored."""
-    print(f"Cơ sở dữ liệu: {app.settings.resolved_database_url}")
+    print(texts.DEMO_DATABASE.format(url=app.settings.resolved_database_url))
     await run_demo(app.engine, app.db, print, verbose=args.verbose)
 
 

@@ -13,6 +13,7 @@ from collections.abc import Callable
 from dataclasses import replace
 
 from bot.channels.shell_adapter import parse_line
+from config import texts
 from handlers.intake import Engine
 from handlers.messages import Event, Incoming, Outgoing, UserRef
 from storage.db import Database
@@ -306,16 +307,20 @@ async def run_demo(
     def on_turn(typed: str, replies: list[Outgoing]) -> None:
         if verbose or shown == 0:
             preview = typed if len(typed) <= 120 else typed[:117] + "..."
-            write(f"  cư dân> {preview}")
+            write(texts.DEMO_RESIDENT_LINE.format(text=preview))
             for reply in replies:
-                write("  bot> " + reply.as_plain_text().replace("\n", "\n       "))
+                write(
+                    texts.DEMO_BOT_LINE.format(
+                        text=reply.as_plain_text().replace("\n", "\n       ")
+                    )
+                )
 
     people: list[UserRef] = []
     for number, lines in enumerate(CONVERSATIONS, start=1):
         user = UserRef(CHANNEL, f"demo-{run}-{number:02d}")
         people.append(user)
         if verbose or shown == 0:
-            write(f"── Hội thoại {number} ──")
+            write(texts.DEMO_CONVERSATION.format(number=number))
         await run_conversation(engine, user, lines, on_turn)
         shown += 1
 
@@ -326,12 +331,11 @@ async def run_demo(
             if person is not None:
                 stored += await uow.submissions.list_by_person(person.id)
     write("")
-    write(f"{len(CONVERSATIONS)} hội thoại, {len(stored)} ý kiến đã lưu:")
+    write(texts.DEMO_STORED.format(conversations=len(CONVERSATIONS), stored=len(stored)))
     for s in stored:
-        extras = len(s.attachments)
         text = s.text if len(s.text) <= 60 else s.text[:57] + "..."
         write(
             f"  {s.code}  {s.kind:<10} {s.locality_name or '-':<45} "
-            f"{s.target_group or '-':<18} {text}" + (f" (+{extras} đính kèm)" if extras else "")
+            f"{s.target_group or '-':<18} {text}"
         )
     return stored

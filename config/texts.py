@@ -173,3 +173,10 @@ SHELL_BANNER = (
     "ykien — kênh dòng lệnh. Gõ tin nhắn như trên điện thoại; gõ số để chọn; "
     "«!anh chú thích» giả lập gửi ảnh, «!vitri 10.77,106.70» gửi vị trí; Ctrl-D để thoát."
 )
+
+# `ykien demo` output (an operator reads it in the terminal).
+DEMO_DATABASE = "Cơ sở dữ liệu: {url}"
+DEMO_CONVERSATION = "── Hội thoại {number} ──"
+DEMO_RESIDENT_LINE = "  cư dân> {text}"
+DEMO_BOT_LINE = "  bot> {text}"
+DEMO_STORED = "{conversations} hội thoại, {stored} ý kiến đã lưu:"
