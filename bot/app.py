@@ -7,9 +7,11 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
 
+from bot.nlp_models import build_analyzer
 from config.settings import Settings
 from handlers.intake import Engine
 from handlers.ports import Clock
+from nlp.analyzer import Analyzer
 from nlp.locality import LocalityIndex
 from storage.db import Database
 
@@ -29,6 +31,7 @@ class App:
     db: Database
     localities: LocalityIndex
     engine: Engine
+    analyzer: Analyzer
 
     async def close(self) -> None:
         """Release the database connections."""
@@ -41,5 +44,7 @@ async def build_app(settings: Settings, *, clock: Clock = system_clock) -> App:
     db = Database(settings.resolved_database_url)
     await db.upgrade()
     localities = LocalityIndex.from_vietnam_provinces()
-    engine = Engine(db.unit_of_work, localities, clock, ZoneInfo(settings.timezone))
-    return App(settings=settings, db=db, localities=localities, engine=engine)
+    # Loads the models from the data dir; the first start (or a changed corpus) trains them.
+    analyzer = build_analyzer(settings)
+    engine = Engine(db.unit_of_work, localities, clock, ZoneInfo(settings.timezone), analyzer)
+    return App(settings=settings, db=db, localities=localities, engine=engine, analyzer=analyzer)

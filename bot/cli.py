@@ -4,15 +4,18 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import json
 import logging
 import signal
 import sys
+import tempfile
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 
 from aiohttp import web
 from telegram.error import TelegramError
 
+from bot import bench_dedup, nlp_cli
 from bot.app import App, build_app
 from bot.channels.shell_adapter import run_shell
 from bot.channels.telegram_adapter import ALLOWED_UPDATES, TelegramAdapter, make_bot
@@ -138,6 +141,15 @@ def build_parser() -> argparse.ArgumentParser:
     db = sub.add_parser("db", help="database maintenance")
     db_sub = db.add_subparsers(dest="db_command", required=True)
     db_sub.add_parser("upgrade", help="apply pending migrations")
+    nlp_cli.add_parsers(sub)
+    bench = sub.add_parser("bench", help="measure speed (figures for the release notes)")
+    bench_sub = bench.add_subparsers(dest="bench_command", required=True)
+    bench_nlp = bench_sub.add_parser("nlp", help="first-start training and pipeline throughput")
+    bench_nlp.add_argument("--messages", type=int, default=20_000)
+    bench_nlp.add_argument("--runs", type=int, default=3)
+    bench_dedup = bench_sub.add_parser("dedup", help="near-duplicate grouping at scale")
+    bench_dedup.add_argument("--rows", type=int, default=100_000)
+    bench_dedup.add_argument("--database-url", help="default: a throw-away SQLite file")
     return parser
 
 
@@ -148,6 +160,18 @@ COMMANDS: dict[str, Callable[[App, argparse.Namespace], Awaitable[None]]] = {
     "demo": cmd_demo,
     "export": cmd_export,
 }
+
+
+def _bench(args: argparse.Namespace, settings: Settings) -> None:
+    if args.bench_command == "nlp":
+        result = nlp_cli.bench_nlp(settings, messages=args.messages, runs=args.runs)
+    elif args.database_url:
+        result = asyncio.run(bench_dedup.run_dedup_bench(args.database_url, args.rows))
+    else:
+        with tempfile.TemporaryDirectory() as scratch:
+            url = f"sqlite+aiosqlite:///{scratch}/bench.sqlite3"
+            result = asyncio.run(bench_dedup.run_dedup_bench(url, args.rows))
+    print(json.dumps(result, ensure_ascii=False, indent=2))
 
 
 async def _main(args: argparse.Namespace, settings: Settings) -> None:
@@ -165,15 +189,25 @@ def main(argv: list[str] | None = None) -> int:
     """Entry point of the `ykien` console script."""
     args = build_parser().parse_args(argv)
     settings = Settings()
+    # force: importing underthesea installs its own root handler, which would make this a no-op.
     logging.basicConfig(
         level=settings.log_level.upper(),
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
         stream=sys.stderr,
+        force=True,
     )
     # httpx logs every request URL at INFO, and Telegram URLs carry the bot token.
     logging.getLogger("httpx").setLevel(logging.WARNING)
     try:
-        asyncio.run(_main(args, settings))
+        if args.command == "nlp":
+            nlp_cli.run(args, settings)
+        elif args.command == "bench":
+            _bench(args, settings)
+        else:
+            asyncio.run(_main(args, settings))
+    except nlp_cli.InputError as error:
+        print(f"ykien: {error}", file=sys.stderr)
+        return 2
     except UsageError as error:
         print(f"ykien: {error}", file=sys.stderr)
         return 2

@@ -16,6 +16,7 @@ from bot.channels.shell_adapter import parse_line
 from config import texts
 from handlers.intake import Engine
 from handlers.messages import Event, Incoming, Outgoing, UserRef
+from nlp.pii import redact
 from storage.db import Database
 from storage.records import SubmissionRecord
 
@@ -333,9 +334,12 @@ async def run_demo(
     write("")
     write(texts.DEMO_STORED.format(conversations=len(CONVERSATIONS), stored=len(stored)))
     for s in stored:
-        text = s.text if len(s.text) <= 60 else s.text[:57] + "..."
+        # What an officer's digest would show: redacted text, the field, the flags' codes.
+        text = redact(s.text)
+        text = text if len(text) <= 60 else text[:57] + "..."
+        flags = ",".join(flag["code"] for flag in s.flags) or "-"
         write(
-            f"  {s.code}  {s.kind:<10} {s.locality_name or '-':<45} "
-            f"{s.target_group or '-':<18} {text}"
+            f"  {s.code}  {s.kind:<10} {s.topic or '-':<21} {flags:<14} "
+            f"{s.locality_name or '-':<40} {text}"
         )
     return stored

@@ -10,25 +10,50 @@ from typing import Any, TextIO
 
 from openpyxl import Workbook
 
+from nlp.pii import redact
 from storage.db import Database
 from storage.records import SubmissionRecord
 
-FIELDS = ("code", "kind", "text", "locality", "group", "status", "created_at", "topic", "flags")
+FIELDS = (
+    "code",
+    "kind",
+    "text",
+    "locality",
+    "group",
+    "status",
+    "created_at",
+    "topic",
+    "topic_confidence",
+    "predicted_kind",
+    "kind_confidence",
+    "flags",
+    "needs_review",
+    "cluster_id",
+)
 FORMATS = ("jsonl", "csv", "xlsx")
 
 
 def export_row(submission: SubmissionRecord) -> dict[str, Any]:
-    """The exported fields of one submission (codes, not display names: stable for machines)."""
+    """The exported fields of one submission, personal data redacted.
+
+    Codes, not display names, so the file is stable for machines. Flags are exported as codes
+    only: their evidence quotes the text, personal data included.
+    """
     return {
         "code": submission.code,
         "kind": submission.kind,
-        "text": submission.text,
+        "text": redact(submission.text),
         "locality": submission.locality_name,
         "group": submission.target_group,
         "status": submission.status,
         "created_at": submission.created_at.isoformat(),
         "topic": submission.topic,
-        "flags": submission.flags,
+        "topic_confidence": submission.topic_confidence,
+        "predicted_kind": submission.predicted_kind,
+        "kind_confidence": submission.kind_confidence,
+        "flags": [flag["code"] for flag in submission.flags],
+        "needs_review": submission.needs_review,
+        "cluster_id": submission.cluster_id,
     }
 
 

@@ -27,6 +27,12 @@ class Settings(BaseSettings):
     log_level: str = Field("INFO", validation_alias=_env("YKIEN_LOG_LEVEL"))
     timezone: str = Field("Asia/Ho_Chi_Minh", validation_alias=_env("YKIEN_TIMEZONE"))
 
+    nlp_review_threshold: float = Field(
+        0.5, ge=0.0, le=1.0, validation_alias=_env("YKIEN_NLP_REVIEW_THRESHOLD")
+    )
+    nlp_corpus_dir: Path | None = Field(None, validation_alias=_env("YKIEN_NLP_CORPUS_DIR"))
+    vihos_dir: Path | None = Field(None, validation_alias=_env("YKIEN_VIHOS_DIR"))
+
     telegram_bot_token: SecretStr | None = Field(None, validation_alias=_env("TELEGRAM_BOT_TOKEN"))
     telegram_api_base_url: str = Field(
         "https://api.telegram.org", validation_alias=_env("TELEGRAM_API_BASE_URL")
@@ -35,6 +41,11 @@ class Settings(BaseSettings):
         None, validation_alias=_env("TELEGRAM_WEBHOOK_SECRET")
     )
     telegram_webhook_url: str | None = Field(None, validation_alias=_env("TELEGRAM_WEBHOOK_URL"))
+
+    @property
+    def model_dir(self) -> Path:
+        """Where trained NLP models are kept."""
+        return self.data_dir / "models"
 
     @property
     def resolved_database_url(self) -> str:

@@ -102,7 +102,13 @@ BUTTON_EDIT_GROUP = "Sửa nhóm"
 BUTTON_CANCEL = "Hủy"
 
 RECEIPT = (
-    "Cảm ơn bạn! Ý kiến đã được tiếp nhận với mã {code}.\nTra cứu tình trạng: /trangthai {code}"
+    "Cảm ơn bạn! Ý kiến đã được tiếp nhận với mã {code}, "
+    "xếp vào lĩnh vực: {topic}.\nTra cứu tình trạng: /trangthai {code}"
+)
+# Shown first when a submission describes an emergency in progress.
+EMERGENCY_ADVICE = (
+    "⚠️ Nếu đang có nguy hiểm, hãy gọi ngay: 113 (Công an), 114 (Cứu hỏa, cứu nạn), "
+    "115 (Cấp cứu). Ý kiến gửi qua đây không thay thế cuộc gọi khẩn cấp."
 )
 
 STATUS_USAGE = "Cách dùng: /trangthai MÃ (ví dụ /trangthai YK-7F3Q9X)."
@@ -180,3 +186,17 @@ DEMO_CONVERSATION = "── Hội thoại {number} ──"
 DEMO_RESIDENT_LINE = "  cư dân> {text}"
 DEMO_BOT_LINE = "  bot> {text}"
 DEMO_STORED = "{conversations} hội thoại, {stored} ý kiến đã lưu:"
+
+# --- `ykien nlp` (operators) ---------------------------------------------------------------------
+NLP_TRAINED = (
+    "Đã huấn luyện mô hình lĩnh vực và loại ý kiến trên {examples} ví dụ "
+    "trong {train_seconds} giây."
+)
+NLP_TRAINED_OFFENSIVE = "Đã huấn luyện mô hình phát hiện xúc phạm trên ViHOS."
+NLP_CLASSIFY_USAGE = (
+    'Cần đúng một trong hai: một đoạn văn bản, hoặc --jsonl TỆP (mỗi dòng {"id", "text"}).'
+)
+NLP_CANNOT_READ = "Không đọc được tệp {path}: {error}"
+NLP_BAD_JSON = "Dòng {line} không phải JSON hợp lệ ({error}); chưa ghi kết quả nào."
+NLP_BAD_ROW = 'Dòng {line} thiếu trường "text" kiểu chuỗi; chưa ghi kết quả nào.'
+NLP_NO_DATASET = "Không nạp được bộ dữ liệu {name}: {error}"

@@ -16,7 +16,8 @@ from typing import Any
 from config import taxonomy, texts
 from handlers.codes import new_pseudonym, new_reference_code, parse_reference_code
 from handlers.messages import Attachment, Button, Event, Incoming, Outgoing
-from handlers.ports import Clock, UnitOfWork, UnitOfWorkFactory
+from handlers.ports import Clock, TextAnalyzer, UnitOfWork, UnitOfWorkFactory
+from nlp import duplicates
 from nlp.locality import LocalityIndex
 from nlp.text import fold
 from storage.records import AttachmentRecord, NewSubmission, PersonRecord
@@ -69,9 +70,11 @@ class Engine:
         localities: LocalityIndex,
         clock: Clock,
         display_tz: tzinfo,
+        analyzer: TextAnalyzer,
         limits: IntakeLimits | None = None,
     ) -> None:
         self.uow_factory = uow_factory
+        self.analyzer = analyzer
         self.localities = localities
         self.clock = clock
         self.display_tz = display_tz
@@ -601,6 +604,7 @@ class _Turn:
         if draft.get("location"):
             attachments.append(AttachmentRecord(**draft["location"]))
         locality = draft.get("locality") or {}
+        analysis = self.engine.analyzer.analyse(draft["text"], declared_kind=draft["kind"])
         submission = await self.uow.submissions.add(
             NewSubmission(
                 code=code,
@@ -615,17 +619,53 @@ class _Turn:
                 province_code=locality.get("province_code"),
                 target_group=draft.get("group"),
                 attachments=tuple(attachments),
+                topic=analysis.topic.code,
+                topic_confidence=analysis.topic.confidence,
+                predicted_kind=analysis.kind.code,
+                kind_confidence=analysis.kind.confidence,
+                flags=tuple(flag.to_dict() for flag in analysis.flags),
+                needs_review=analysis.needs_review,
             )
+        )
+        signature = duplicates.signature(draft["text"])
+        cluster = await self.uow.clusters.assign(
+            submission_id=submission.id,
+            scope=duplicates.cluster_scope(
+                locality.get("code"),
+                locality.get("province_code"),
+                self.now.astimezone(self.engine.display_tz).date(),
+            ),
+            signature=signature,
+            band_keys=duplicates.band_keys(signature),
+            similarity=duplicates.similarity,
+            threshold=duplicates.SIMILAR,
+            at=self.now,
         )
         await self.uow.audit.add(
             actor=self.person.pseudonym,
             action="submission.created",
             subject=submission.code,
             at=self.now,
-            details={"kind": submission.kind, "channel": submission.channel},
+            details={
+                "kind": submission.kind,
+                "channel": submission.channel,
+                "topic": submission.topic,
+                "flags": list(analysis.flag_codes),
+                "cluster": cluster.id,
+                "cluster_size": cluster.size,
+            },
         )
-        logger.info("submission %s stored (%s)", submission.code, submission.kind)
-        receipt = texts.RECEIPT.format(code=submission.code)
+        logger.info(
+            "submission %s stored (%s, %s, flags: %s)",
+            submission.code,
+            submission.kind,
+            submission.topic,
+            ",".join(analysis.flag_codes) or "-",
+        )
+        topic = taxonomy.TOPICS.get(analysis.topic.code, analysis.topic.code)
+        receipt = texts.RECEIPT.format(code=submission.code, topic=topic)
+        if "khan_cap" in analysis.flag_codes:
+            receipt = texts.EMERGENCY_ADVICE + "\n\n" + receipt
         if submission.kind in texts.KIND_PROCEDURE:
             receipt += "\n\n" + texts.KIND_PROCEDURE[submission.kind]
         self.clear_draft()

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Sequence
 from datetime import datetime
 from types import TracebackType
 from typing import Any, Protocol
 
+from nlp.analyzer import Analysis
 from storage.records import (
+    ClusterRecord,
     ConversationRecord,
     NewSubmission,
     PersonRecord,
@@ -58,6 +60,34 @@ class Submissions(Protocol):
     async def anonymise_person(self, person_id: int, placeholder: str, at: datetime) -> int: ...
 
 
+class TextAnalyzer(Protocol):
+    """The NLP pass over a submission's text (nlp.analyzer.Analyzer in production)."""
+
+    def analyse(self, text: str, *, declared_kind: str | None = None) -> Analysis: ...
+
+
+class Clusters(Protocol):
+    """Near-duplicate clusters within a scope (see nlp.duplicates for the arguments)."""
+
+    async def assign(
+        self,
+        *,
+        submission_id: int,
+        scope: str,
+        signature: Sequence[int],
+        band_keys: Sequence[str],
+        similarity: Callable[[Sequence[int], Sequence[int]], float],
+        threshold: float,
+        at: datetime,
+    ) -> ClusterRecord: ...
+
+    async def get(self, cluster_id: int) -> ClusterRecord | None: ...
+
+    async def list_in_scope(
+        self, scope: str, min_size: int = 2, limit: int | None = None
+    ) -> list[ClusterRecord]: ...
+
+
 class InboundUpdates(Protocol):
     """Processed inbound updates, for idempotency."""
 
@@ -84,6 +114,7 @@ class UnitOfWork(Protocol):
     people: People
     conversations: Conversations
     submissions: Submissions
+    clusters: Clusters
     updates: InboundUpdates
     audit: AuditLog
 

@@ -6,7 +6,7 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from nlp.text import strip_diacritics
+from nlp.text import COMBINING_CHARS, fold_keeping_offsets
 
 PLACEHOLDERS = {
     "phone": "[SĐT]",
@@ -26,33 +26,6 @@ class PiiSpan:
     end: int
     text: str
     rule: str
-
-
-# --- Length-preserving folding -------------------------------------------------------------
-# The rules run on a lower-case, diacritic-free copy of the message so that "sđt", "SDT" and
-# "số điện thoại"/"so dien thoai" all match one pattern. nlp.text.fold() collapses spaces and
-# punctuation, which would break the offsets, so a one-char-to-one-char translate table is
-# built instead (str.translate runs in C, which keeps the per-message cost low).
-_FOLD_TABLE: dict[int, str] = {}
-for _cp in [*range(0x41, 0x5B), *range(0xC0, 0x250), *range(0x1E00, 0x1F00)]:
-    _ch = chr(_cp)
-    _folded = strip_diacritics(_ch).lower()
-    if len(_folded) == 1 and _folded != _ch:
-        _FOLD_TABLE[_cp] = _folded
-_FOLD_TABLE[ord("ð")] = "d"
-_FOLD_TABLE[ord("Ð")] = "d"
-
-# Decomposed (NFD) input keeps its combining marks after the table; those are dropped on a
-# slower path that remembers where every kept character came from.
-_COMBINING = re.compile("[\u0300-\u036f\u1ab0-\u1aff\u1dc0-\u1dff\u20d0-\u20ff\ufe20-\ufe2f]")
-
-
-def _fold_with_map(text: str) -> tuple[str, list[int] | None]:
-    folded = text.translate(_FOLD_TABLE)
-    if text.isascii() or not _COMBINING.search(folded):
-        return folded, None
-    kept = [i for i, ch in enumerate(folded) if not _COMBINING.match(ch)]
-    return "".join(folded[i] for i in kept), kept
 
 
 # --- Building blocks -------------------------------------------------------------------------
@@ -371,7 +344,7 @@ def find_pii(text: str) -> list[PiiSpan]:
     """Return the personal data in ``text``, sorted by start and non-overlapping (longest wins)."""
     if not _MAYBE_PII.search(text):
         return []
-    folded, kept = _fold_with_map(text)
+    folded, kept = fold_keeping_offsets(text)
     candidates: list[tuple[int, int, int, str, str]] = []
     for name, kind, pattern, priority, check in _RULES:
         for m in pattern.finditer(folded):
@@ -398,7 +371,7 @@ def find_pii(text: str) -> list[PiiSpan]:
 def _original_span(text: str, kept: list[int], start: int, end: int) -> tuple[int, int]:
     """Map a span of the mark-free folded text back onto the original (NFD) text."""
     orig_start, orig_end = kept[start], kept[end - 1] + 1
-    while orig_end < len(text) and _COMBINING.match(text[orig_end]):
+    while orig_end < len(text) and text[orig_end] in COMBINING_CHARS:
         orig_end += 1
     return orig_start, orig_end
 

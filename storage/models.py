@@ -14,6 +14,7 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
+    LargeBinary,
     MetaData,
     String,
     Text,
@@ -103,6 +104,8 @@ class Submission(Base):
         Index(None, "province_code", "created_at"),
         Index(None, "person_id"),
         Index(None, "status"),
+        # A cluster's members, newest first, without sorting the whole cluster.
+        Index(None, "cluster_id", "id"),
     )
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
@@ -124,8 +127,42 @@ class Submission(Base):
     topic_confidence: Mapped[float | None] = mapped_column(Float)
     kind_confidence: Mapped[float | None] = mapped_column(Float)
     flags: Mapped[list[Any]] = mapped_column(JsonData, default=list)
-    cluster_id: Mapped[str | None] = mapped_column(String(32))
+    cluster_id: Mapped[int | None] = mapped_column(BigId, ForeignKey("clusters.id"))
     needs_review: Mapped[bool] = mapped_column(Boolean, default=False)
+    # MinHash of the text (little-endian uint32s), kept for comparing later submissions.
+    signature: Mapped[bytes | None] = mapped_column(LargeBinary)
+    predicted_kind: Mapped[str | None] = mapped_column(String(16))
+
+
+class Cluster(Base):
+    """Submissions about one problem in one scope (a commune or province and a month)."""
+
+    __tablename__ = "clusters"
+    __table_args__ = (Index(None, "scope", "size"),)
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    scope: Mapped[str] = mapped_column(String(32))
+    size: Mapped[int] = mapped_column(Integer)
+    # The first submission; no foreign key, so that clusters and submissions do not reference
+    # each other in a cycle (submissions are anonymised, never deleted).
+    representative_submission_id: Mapped[int] = mapped_column(BigId)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    updated_at: Mapped[datetime] = mapped_column(UtcDateTime())
+
+
+class ClusterKey(Base):
+    """An LSH band key of a cluster's members; the primary key doubles as the lookup index."""
+
+    __tablename__ = "cluster_keys"
+    __table_args__ = ({"sqlite_with_rowid": False},)
+
+    scope: Mapped[str] = mapped_column(String(32), primary_key=True)
+    band_key: Mapped[str] = mapped_column(String(16), primary_key=True)
+    cluster_id: Mapped[int] = mapped_column(
+        BigId, ForeignKey("clusters.id", ondelete="CASCADE"), primary_key=True
+    )
+    # The first member that brought the key: compared with a new submission that shares it.
+    submission_id: Mapped[int] = mapped_column(BigId)
 
 
 class Attachment(Base):

@@ -62,6 +62,14 @@ class NewSubmission:
     province_code: str | None = None
     target_group: str | None = None
     attachments: tuple[AttachmentRecord, ...] = ()
+    # Labels from the NLP: the field, the kind the text reads as (the resident chose `kind`),
+    # calibrated confidences, moderation flags with evidence, and whether a person must check.
+    topic: str | None = None
+    topic_confidence: float | None = None
+    predicted_kind: str | None = None
+    kind_confidence: float | None = None
+    flags: tuple[dict[str, Any], ...] = ()
+    needs_review: bool = False
 
 
 @dataclass(frozen=True)
@@ -83,7 +91,19 @@ class SubmissionRecord:
     topic: str | None
     topic_confidence: float | None
     kind_confidence: float | None
+    predicted_kind: str | None
     flags: list[Any]
-    cluster_id: str | None
+    cluster_id: int | None
     needs_review: bool
     attachments: tuple[AttachmentRecord, ...] = field(default=())
+
+
+@dataclass(frozen=True)
+class ClusterRecord:
+    """Submissions about one problem in one scope; the text is unredacted (redact to show it)."""
+
+    id: int
+    scope: str
+    size: int
+    representative_submission_id: int
+    representative_text: str

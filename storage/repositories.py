@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
+import functools
+import struct
+from collections.abc import AsyncIterator, Callable, Sequence
 from datetime import datetime
 from types import TracebackType
 from typing import Any
 
-from sqlalchemy import delete, select, update
+from sqlalchemy import TextClause, bindparam, delete, select, text, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
@@ -16,6 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from storage import models
 from storage.records import (
     AttachmentRecord,
+    ClusterRecord,
     ConversationRecord,
     NewSubmission,
     PersonRecord,
@@ -75,6 +78,7 @@ def _submission(
         topic=row.topic,
         topic_confidence=row.topic_confidence,
         kind_confidence=row.kind_confidence,
+        predicted_kind=row.predicted_kind,
         flags=list(row.flags or []),
         cluster_id=row.cluster_id,
         needs_review=row.needs_review,
@@ -202,8 +206,12 @@ class SqlSubmissions:
             locality_name=new.locality_name,
             province_code=new.province_code,
             target_group=new.target_group,
-            flags=[],
-            needs_review=False,
+            topic=new.topic,
+            topic_confidence=new.topic_confidence,
+            predicted_kind=new.predicted_kind,
+            kind_confidence=new.kind_confidence,
+            flags=list(new.flags),
+            needs_review=new.needs_review,
         )
         self._session.add(row)
         await self._session.flush()
@@ -262,9 +270,247 @@ class SqlSubmissions:
         result = await self._session.execute(
             update(models.Submission)
             .where(models.Submission.person_id == person_id)
-            .values(text=placeholder, person_id=None, updated_at=at)
+            .values(text=placeholder, person_id=None, signature=None, updated_at=at)
         )
         return int(getattr(result, "rowcount", 0) or 0)
+
+
+def _pack_signature(signature: Sequence[int]) -> bytes:
+    """Little-endian unsigned 32-bit integers (what nlp.duplicates produces)."""
+    return struct.pack(f"<{len(signature)}I", *signature)
+
+
+def _unpack_signature(data: bytes) -> tuple[int, ...]:
+    return struct.unpack(f"<{len(data) // 4}I", data)
+
+
+@functools.cache
+def _candidates_sql(keys: int) -> TextClause:
+    """Per band key, the newest clusters that have it (bounded), in one round trip.
+
+    Plain SQL, built once per key count: composing 32 subqueries with the expression language
+    costs more than running them.
+    """
+    part = (
+        "SELECT cluster_id, submission_id FROM (SELECT cluster_id, submission_id"
+        " FROM cluster_keys WHERE scope = :scope AND band_key = :k{i}"
+        " ORDER BY cluster_id DESC LIMIT :rows) AS q{i}"
+    )
+    return text(" UNION ALL ".join(part.format(i=i) for i in range(keys)))
+
+
+@functools.cache
+def _samples_sql(clusters: int) -> TextClause:
+    """Each candidate cluster's newest members, representative and best-matching member."""
+    recent = (
+        "SELECT id, cluster_id, signature FROM (SELECT id, cluster_id, signature"
+        " FROM submissions WHERE cluster_id = :c{i} ORDER BY id DESC LIMIT :recent) AS r{i}"
+    )
+    # Two parts rather than one with OR: PostgreSQL would scan the table for the OR.
+    named = "SELECT id, cluster_id, signature FROM submissions WHERE id IN :ids"
+    representatives = (
+        "SELECT submissions.id, submissions.cluster_id, submissions.signature"
+        " FROM clusters JOIN submissions ON submissions.id = clusters.representative_submission_id"
+        " WHERE clusters.id IN :clusters"
+    )
+    parts = [*(recent.format(i=i) for i in range(clusters)), named, representatives]
+    statement = " UNION ALL ".join(parts)
+    return text(statement).bindparams(
+        bindparam("ids", expanding=True), bindparam("clusters", expanding=True)
+    )
+
+
+class SqlClusters:
+    """Near-duplicate clusters: candidates come from shared LSH band keys within one scope.
+
+    The caller (which knows the NLP) passes the signature, its band keys and the similarity
+    function; storage only finds candidates, compares and records. A submission joins the
+    candidate cluster whose sample of members (the representative, the most recent members and
+    the member that shared most band keys) has the highest mean similarity to it, if that mean
+    reaches the threshold; otherwise it founds a new cluster. The mean, rather than the best
+    match, keeps a text that resembles only some members (same street, other problem) out.
+
+    Work per call is bounded whatever the scope's size: at most ROWS_PER_KEY key rows per band
+    key (the newest clusters first), MAX_CANDIDATES clusters, and SAMPLE_RECENT + 2 signatures
+    per cluster. Sizes are incremented in SQL, so concurrent units of work never lose a count;
+    two processes seeing one new problem at the same moment may found two clusters.
+    """
+
+    ROWS_PER_KEY = 50
+    MAX_CANDIDATES = 8
+    SAMPLE_RECENT = 6
+
+    def __init__(self, session: AsyncSession) -> None:
+        self._session = session
+
+    async def assign(
+        self,
+        *,
+        submission_id: int,
+        scope: str,
+        signature: Sequence[int],
+        band_keys: Sequence[str],
+        similarity: Callable[[Sequence[int], Sequence[int]], float],
+        threshold: float,
+        at: datetime,
+    ) -> ClusterRecord:
+        """Put a stored submission into the most similar cluster of its scope, or a new one.
+
+        Idempotent: a submission that already has a cluster keeps it.
+        """
+        current = await self._session.execute(
+            select(models.Submission.cluster_id).where(models.Submission.id == submission_id)
+        )
+        row = current.first()
+        if row is None:
+            raise LookupError(f"no submission {submission_id}")
+        if row.cluster_id is not None:
+            found = await self.get(row.cluster_id)
+            assert found is not None  # the foreign key guarantees it
+            return found
+        keys = sorted(set(band_keys))
+        cluster_id = await self._best_match(scope, tuple(signature), keys, similarity, threshold)
+        if cluster_id is not None:
+            await self._session.execute(
+                update(models.Cluster)
+                .where(models.Cluster.id == cluster_id)
+                .values(size=models.Cluster.size + 1, updated_at=at)
+            )
+        else:
+            cluster_id = await self._session.scalar(
+                _insert(self._session, models.Cluster)
+                .values(
+                    scope=scope,
+                    size=1,
+                    representative_submission_id=submission_id,
+                    created_at=at,
+                    updated_at=at,
+                )
+                .returning(models.Cluster.id)
+            )
+            assert cluster_id is not None
+        await self._session.execute(
+            update(models.Submission)
+            .where(models.Submission.id == submission_id)
+            .values(cluster_id=cluster_id, signature=_pack_signature(signature))
+        )
+        if keys:
+            await self._session.execute(
+                _insert(self._session, models.ClusterKey).on_conflict_do_nothing(
+                    index_elements=["scope", "band_key", "cluster_id"]
+                ),
+                [
+                    {
+                        "scope": scope,
+                        "band_key": key,
+                        "cluster_id": cluster_id,
+                        "submission_id": submission_id,
+                    }
+                    for key in keys
+                ],
+            )
+        found = await self.get(cluster_id)
+        assert found is not None
+        return found
+
+    async def _best_match(
+        self,
+        scope: str,
+        signature: tuple[int, ...],
+        keys: list[str],
+        similarity: Callable[[Sequence[int], Sequence[int]], float],
+        threshold: float,
+    ) -> int | None:
+        if not keys:
+            return None
+        params: dict[str, Any] = {"scope": scope, "rows": self.ROWS_PER_KEY}
+        params.update((f"k{i}", key) for i, key in enumerate(keys))
+        rows = (await self._session.execute(_candidates_sql(len(keys)), params)).all()
+        if not rows:
+            return None
+        hits: dict[int, int] = {}
+        member_hits: dict[tuple[int, int], int] = {}
+        for cluster_id, member_id in rows:
+            hits[cluster_id] = hits.get(cluster_id, 0) + 1
+            member_hits[cluster_id, member_id] = member_hits.get((cluster_id, member_id), 0) + 1
+        chosen = sorted(hits, key=lambda c: (hits[c], c), reverse=True)[: self.MAX_CANDIDATES]
+        best_members: dict[int, tuple[int, int]] = {c: (0, 0) for c in chosen}  # (hits, member)
+        for (cluster_id, member_id), count in member_hits.items():
+            if cluster_id in best_members and (count, member_id) > best_members[cluster_id]:
+                best_members[cluster_id] = (count, member_id)
+        samples = await self._samples(
+            chosen, [best_members[c][1] for c in chosen], 4 * len(signature)
+        )
+        best: tuple[float, int, int] | None = None
+        for cluster_id in chosen:
+            signatures = samples.get(cluster_id)
+            if not signatures:
+                continue
+            score = sum(similarity(signature, other) for other in signatures) / len(signatures)
+            candidate = (score, hits[cluster_id], cluster_id)
+            if best is None or candidate > best:
+                best = candidate
+        if best is None or best[0] < threshold:
+            return None
+        return best[2]
+
+    async def _samples(
+        self, cluster_ids: list[int], members: list[int], size: int
+    ) -> dict[int, list[tuple[int, ...]]]:
+        """Signatures of each cluster's representative, newest members and best-matching member.
+
+        Signatures of another size (another signature version) and erased ones are left out.
+        """
+        params: dict[str, Any] = {"ids": members, "clusters": cluster_ids}
+        params["recent"] = self.SAMPLE_RECENT
+        params.update((f"c{i}", cluster_id) for i, cluster_id in enumerate(cluster_ids))
+        rows = await self._session.execute(_samples_sql(len(cluster_ids)), params)
+        found: dict[int, dict[int, tuple[int, ...]]] = {}
+        for member_id, cluster_id, data in rows:
+            if data is not None and len(data) == size:
+                found.setdefault(cluster_id, {})[member_id] = _unpack_signature(data)
+        return {cluster_id: list(by_id.values()) for cluster_id, by_id in found.items()}
+
+    async def get(self, cluster_id: int) -> ClusterRecord | None:
+        """One cluster with its representative's (unredacted) text."""
+        rows = await self._select_records(models.Cluster.id == cluster_id)
+        return rows[0] if rows else None
+
+    async def list_in_scope(
+        self, scope: str, min_size: int = 2, limit: int | None = None
+    ) -> list[ClusterRecord]:
+        """The scope's clusters of at least `min_size` submissions, largest first."""
+        return await self._select_records(
+            models.Cluster.scope == scope, models.Cluster.size >= min_size, limit=limit
+        )
+
+    async def _select_records(self, *where: Any, limit: int | None = None) -> list[ClusterRecord]:
+        cluster = models.Cluster
+        stmt = (
+            select(
+                cluster.id,
+                cluster.scope,
+                cluster.size,
+                cluster.representative_submission_id,
+                models.Submission.text,
+            )
+            .outerjoin(
+                models.Submission, models.Submission.id == cluster.representative_submission_id
+            )
+            .where(*where)
+            .order_by(cluster.size.desc(), cluster.id)
+            .limit(limit)
+        )
+        return [
+            ClusterRecord(
+                id=row.id,
+                scope=row.scope,
+                size=row.size,
+                representative_submission_id=row.representative_submission_id,
+                representative_text=row.text or "",
+            )
+            for row in await self._session.execute(stmt)
+        ]
 
 
 class SqlInboundUpdates:
@@ -323,6 +569,7 @@ class SqlUnitOfWork:
         self.people = SqlPeople(self.session)
         self.conversations = SqlConversations(self.session)
         self.submissions = SqlSubmissions(self.session)
+        self.clusters = SqlClusters(self.session)
         self.updates = SqlInboundUpdates(self.session)
         self.audit = SqlAuditLog(self.session)
         return self

@@ -18,7 +18,10 @@ import pytest
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import create_async_engine
 
+from bot.nlp_models import build_analyzer, load_or_train_classifier
+from config.settings import Settings
 from handlers.intake import Engine
+from nlp.analyzer import Analyzer
 from nlp.locality import LocalityIndex
 from storage.db import Database
 
@@ -26,6 +29,7 @@ ADMIN_URL = os.environ.get(
     "YKIEN_TEST_POSTGRES_URL", "postgresql+asyncpg://postgres@127.0.0.1:5432/postgres"
 )
 TABLES = ("audit_log", "inbound_updates", "attachments", "submissions", "conversations", "people")
+TABLES += ("cluster_keys", "clusters")
 
 
 async def _admin(statement: str) -> None:
@@ -110,7 +114,23 @@ def clock() -> FrozenClock:
     return FrozenClock(datetime(2026, 11, 21, 2, 30, tzinfo=UTC))
 
 
+@pytest.fixture(scope="session")
+def nlp_settings(tmp_path_factory: pytest.TempPathFactory) -> Settings:
+    """Settings whose data dir holds the models trained once per session on the real corpus."""
+    settings = Settings(YKIEN_DATA_DIR=tmp_path_factory.mktemp("nlp-data"))
+    load_or_train_classifier(settings)
+    return settings
+
+
+@pytest.fixture(scope="session")
+def analyzer(nlp_settings: Settings) -> Analyzer:
+    """The shipped NLP analyzer (loaded from the session's trained models)."""
+    return build_analyzer(nlp_settings)
+
+
 @pytest.fixture
-def engine(db: Database, localities: LocalityIndex, clock: FrozenClock) -> Engine:
+def engine(
+    db: Database, localities: LocalityIndex, clock: FrozenClock, analyzer: Analyzer
+) -> Engine:
     """The intake engine over the test database."""
-    return Engine(db.unit_of_work, localities, clock, ZoneInfo("Asia/Ho_Chi_Minh"))
+    return Engine(db.unit_of_work, localities, clock, ZoneInfo("Asia/Ho_Chi_Minh"), analyzer)

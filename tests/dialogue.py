@@ -30,7 +30,17 @@ class Match:
 
 
 CODE = r"YK-[2-9A-HJKMNP-Z]{6}"
-RECEIPT = Match(re.escape(texts.RECEIPT.format(code="@@")).replace("@@", CODE))
+
+
+def receipt_pattern(code: str = CODE, topic: str | None = None) -> str:
+    """A receipt with ``code`` (a pattern), filed under ``topic`` (a code) or under any topic."""
+    names = [taxonomy.TOPICS[topic]] if topic else list(taxonomy.TOPICS.values())
+    any_name = "(?:" + "|".join(re.escape(name) for name in names) + ")"
+    template = re.escape(texts.RECEIPT.format(code="@@CODE@@", topic="@@TOPIC@@"))
+    return template.replace("@@CODE@@", code).replace("@@TOPIC@@", any_name)
+
+
+RECEIPT = Match(receipt_pattern())
 NOTICE = texts.PRIVACY_NOTICE.format(version=texts.PRIVACY_NOTICE_VERSION)
 
 

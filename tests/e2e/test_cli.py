@@ -11,6 +11,7 @@ import csv
 import json
 import os
 import re
+import shutil
 import signal
 import socket
 import sqlite3
@@ -30,7 +31,9 @@ from openpyxl import load_workbook
 from bot.channels.telegram_adapter import ALLOWED_UPDATES
 from bot.web import TELEGRAM_SECRET_HEADER
 from config import taxonomy, texts
+from config.settings import Settings
 from nlp.locality import LocalityIndex
+from tests.dialogue import receipt_pattern
 from tests.fakes.telegram_server import FakeTelegram
 from tests.fakes.telegram_updates import DEFAULT_USER_ID, command_update, text_update
 
@@ -39,7 +42,12 @@ YKIEN = Path(sys.executable).parent / "ykien"
 TOKEN = "987654:CLI-E2E-SECRET-TOKEN-xyz"
 WEBHOOK_SECRET = "cli-e2e-webhook-secret-42"
 WEBHOOK_URL = "https://example.invalid/webhooks/telegram"
-CONTENT = "Rác thải ùn ứ ở đầu hẻm 12 đã ba ngày chưa được thu gom, bốc mùi hôi thối."
+CONTENT = (
+    "Rác thải ùn ứ ở đầu hẻm 12 đã ba ngày chưa được thu gom, bốc mùi hôi thối. "
+    "Cần thì gọi tôi 0912 345 678."
+)
+# What every export shows instead: personal data replaced by a typed placeholder.
+REDACTED = CONTENT.replace("0912 345 678", "[SĐT]")
 LOCALITY_QUERY = "phuong ben thanh"
 SKIP_GROUP = str(len(taxonomy.TARGET_GROUPS) + 1)
 CODE_PATTERN = re.compile(r"YK-[0-9A-Z]{6}")
@@ -53,7 +61,12 @@ EXPORT_FIELDS = [
     "status",
     "created_at",
     "topic",
+    "topic_confidence",
+    "predicted_kind",
+    "kind_confidence",
     "flags",
+    "needs_review",
+    "cluster_id",
 ]
 TIMEOUT = 15.0
 
@@ -97,7 +110,9 @@ class Cli:
         )
 
 
-def make_cli(directory: Path) -> Cli:
+def make_cli(directory: Path, models: Path) -> Cli:
+    """A CLI with its own data dir, holding a copy of the session's trained models."""
+    shutil.copytree(models, directory / "data" / "models")
     env = {k: v for k, v in os.environ.items() if not k.startswith(("TELEGRAM_", "YKIEN_"))}
     env.update(
         YKIEN_DATA_DIR=str(directory / "data"),
@@ -110,8 +125,8 @@ def make_cli(directory: Path) -> Cli:
 
 
 @pytest.fixture
-def cli(tmp_path: Path) -> Cli:
-    return make_cli(tmp_path)
+def cli(tmp_path: Path, nlp_settings: Settings) -> Cli:
+    return make_cli(tmp_path, nlp_settings.model_dir)
 
 
 def count_submissions(database: Path) -> int:
@@ -158,9 +173,11 @@ class ShellRun:
 
 
 @pytest.fixture(scope="module")
-def shell_run(tmp_path_factory: pytest.TempPathFactory, localities: LocalityIndex) -> ShellRun:
+def shell_run(
+    tmp_path_factory: pytest.TempPathFactory, localities: LocalityIndex, nlp_settings: Settings
+) -> ShellRun:
     """One resident's whole conversation typed into `ykien shell` through a pipe."""
-    cli = make_cli(tmp_path_factory.mktemp("shell"))
+    cli = make_cli(tmp_path_factory.mktemp("shell"), nlp_settings.model_dir)
     lines = ["/start", "1", "2", CONTENT, "1", LOCALITY_QUERY, SKIP_GROUP, "1"]
     started = datetime.now(UTC)
     result = cli.run("shell", stdin="\n".join(lines) + "\n")
@@ -180,7 +197,7 @@ def test_shell_conversation_gets_a_receipt(shell_run: ShellRun) -> None:
     assert texts.PRIVACY_NOTICE.format(version=texts.PRIVACY_NOTICE_VERSION) in out
     assert f"1. {texts.BUTTON_CONSENT_YES}" in out
     assert texts.LOCALITY_SET.format(label=shell_run.label) in out
-    assert texts.RECEIPT.format(code=shell_run.code) in out
+    assert re.search(receipt_pattern(shell_run.code), out)
     assert count_submissions(shell_run.cli.database) == 1
     assert_private_logs(result.stderr)
 
@@ -195,15 +212,20 @@ def test_export_jsonl(shell_run: ShellRun) -> None:
     created_at = datetime.fromisoformat(row.pop("created_at"))
     assert created_at.tzinfo is not None
     assert shell_run.started - timedelta(seconds=5) <= created_at <= datetime.now(UTC)
+    for confidence in ("topic_confidence", "kind_confidence"):
+        assert 0.0 < row.pop(confidence) <= 1.0
+    assert isinstance(row.pop("cluster_id"), int)
     assert row == {
         "code": shell_run.code,
         "kind": "phan_anh",
-        "text": CONTENT,
+        "text": REDACTED,
         "locality": shell_run.label,
         "group": None,
         "status": taxonomy.INITIAL_STATUS,
-        "topic": None,
-        "flags": [],
+        "topic": "moi_truong",
+        "predicted_kind": "phan_anh",
+        "flags": ["pii"],
+        "needs_review": False,
     }
 
 
@@ -221,11 +243,12 @@ def test_export_csv_to_file(shell_run: ShellRun, tmp_path: Path) -> None:
     assert (row["code"], row["kind"], row["text"], row["locality"]) == (
         shell_run.code,
         "phan_anh",
-        CONTENT,
+        REDACTED,
         shell_run.label,
     )
     assert row["status"] == taxonomy.INITIAL_STATUS
-    assert json.loads(row["flags"]) == []
+    assert row["topic"] == "moi_truong"
+    assert json.loads(row["flags"]) == ["pii"]
 
 
 def test_export_xlsx_to_file(shell_run: ShellRun, tmp_path: Path) -> None:
@@ -243,7 +266,7 @@ def test_export_xlsx_to_file(shell_run: ShellRun, tmp_path: Path) -> None:
     assert (data["code"], data["kind"], data["text"], data["locality"]) == (
         shell_run.code,
         "phan_anh",
-        CONTENT,
+        REDACTED,
         shell_run.label,
     )
 

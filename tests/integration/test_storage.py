@@ -93,7 +93,9 @@ async def test_iter_all_streams_every_row_in_order(db: Database) -> None:
 def _second_process(db: Database, engine: Engine) -> tuple[Database, Engine]:
     """Another engine with its own connection pool, as a second bot process would have."""
     other = Database(db.url)
-    return other, Engine(other.unit_of_work, engine.localities, engine.clock, ZoneInfo("UTC"))
+    return other, Engine(
+        other.unit_of_work, engine.localities, engine.clock, ZoneInfo("UTC"), engine.analyzer
+    )
 
 
 async def test_two_processes_receive_the_same_update(

@@ -1,0 +1,176 @@
+"""`ykien nlp ...` and `ykien bench nlp`: train, classify, evaluate and time the NLP."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import statistics
+import sys
+import time
+from collections.abc import Iterable, Iterator, Sequence
+from pathlib import Path
+from typing import Any, TextIO
+
+from bot import evaluation
+from bot.nlp_models import (
+    build_analyzer,
+    corpus_dir,
+    load_corpus,
+    normalizer,
+    train_and_save,
+    train_offensive,
+)
+from config import texts
+from config.settings import Settings
+from nlp.analyzer import Analyzer
+from nlp.classifier import TextClassifier
+
+CLASSIFY_BATCH = 512
+
+
+class InputError(Exception):
+    """Bad input to an `nlp` command; the message is shown to the operator as it is."""
+
+
+def add_parsers(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    """Register `nlp train|classify|eval`."""
+    nlp = sub.add_parser("nlp", help="train, run and evaluate the Vietnamese NLP")
+    nlp_sub = nlp.add_subparsers(dest="nlp_command", required=True)
+    train = nlp_sub.add_parser("train", help="train the models into the data dir")
+    train.add_argument(
+        "--vihos-dir", type=Path, help="also train the insult model on ViHOS from this folder"
+    )
+    classify = nlp_sub.add_parser("classify", help="classify a text, or a JSONL file in batch")
+    classify.add_argument("text", nargs="?", help="the text to classify")
+    classify.add_argument("--jsonl", type=Path, help='input file of {"id", "text"} lines')
+    classify.add_argument("--out", type=Path, help="output file (default: standard output)")
+    evaluate = nlp_sub.add_parser("eval", help="train and score on a benchmark dataset")
+    evaluate.add_argument("--dataset", required=True, choices=evaluation.DATASETS)
+    evaluate.add_argument(
+        "--data-dir",
+        type=Path,
+        default=Path("../shared/datasets"),
+        help="folder holding uit-vsfc/, vihsd/ (default: ../shared/datasets)",
+    )
+    evaluate.add_argument("--json", action="store_true", help="print one JSON object")
+
+
+def run(args: argparse.Namespace, settings: Settings) -> None:
+    """Dispatch an `nlp` subcommand."""
+    if args.nlp_command == "train":
+        metadata = train_and_save(settings)
+        print(texts.NLP_TRAINED.format(**metadata))
+        vihos = args.vihos_dir or settings.vihos_dir
+        if vihos is not None:
+            train_offensive(settings.model_copy(update={"vihos_dir": vihos}))
+            print(texts.NLP_TRAINED_OFFENSIVE)
+    elif args.nlp_command == "classify":
+        _classify(args, build_analyzer(settings))
+    else:
+        _evaluate(args, settings)
+
+
+def _classify(args: argparse.Namespace, analyzer: Analyzer) -> None:
+    if (args.text is None) == (args.jsonl is None):
+        raise InputError(texts.NLP_CLASSIFY_USAGE)
+    if args.text is not None:
+        _write_lines([analyzer.analyse(args.text).to_dict()], args.out)
+        return
+    try:
+        rows = list(_read_jsonl(args.jsonl))  # validate all before writing anything
+    except OSError as error:
+        raise InputError(texts.NLP_CANNOT_READ.format(path=args.jsonl, error=error)) from error
+
+    def results() -> Iterator[dict[str, Any]]:
+        for start in range(0, len(rows), CLASSIFY_BATCH):
+            batch = rows[start : start + CLASSIFY_BATCH]
+            analyses = analyzer.analyse_batch([text for _, text in batch])
+            for (row_id, _), analysis in zip(batch, analyses, strict=True):
+                yield {"id": row_id, **analysis.to_dict()}
+
+    _write_lines(results(), args.out)
+
+
+def _read_jsonl(path: Path) -> Iterator[tuple[Any, str]]:
+    with path.open(encoding="utf-8") as file:
+        for number, line in enumerate(file, start=1):
+            if not line.strip():
+                continue
+            try:
+                row = json.loads(line)
+            except json.JSONDecodeError as error:
+                raise InputError(texts.NLP_BAD_JSON.format(line=number, error=error)) from error
+            if not isinstance(row, dict) or not isinstance(row.get("text"), str):
+                raise InputError(texts.NLP_BAD_ROW.format(line=number))
+            yield row.get("id"), row["text"]
+
+
+def _write_lines(rows: Iterable[dict[str, Any]], out: Path | None) -> None:
+    def write(stream: TextIO) -> None:
+        for row in rows:
+            stream.write(json.dumps(row, ensure_ascii=False) + "\n")
+
+    if out is None:
+        write(sys.stdout)
+        return
+    temporary = out.with_name(out.name + ".part")
+    with temporary.open("w", encoding="utf-8") as stream:
+        write(stream)
+    temporary.replace(out)  # a failed run leaves no half-written output
+
+
+class GenericEngine:
+    """The product's engine on one label set, as `bot.evaluation` drives it."""
+
+    def __init__(self) -> None:
+        self._normalize = normalizer()
+        self._model: TextClassifier | None = None
+
+    def fit(self, texts_: Sequence[str], labels: Sequence[str]) -> None:
+        """Train on raw texts."""
+        normalised = [self._normalize(text) for text in texts_]
+        self._model = TextClassifier.train(normalised, {"label": labels})
+
+    def predict(self, texts_: Sequence[str]) -> list[str]:
+        """Predict raw texts."""
+        if self._model is None:
+            raise RuntimeError("fit first")
+        predictions = self._model.predict([self._normalize(text) for text in texts_])
+        return [p.label for p in predictions["label"]]
+
+    def size_bytes(self) -> int:
+        """Size of the serialised model."""
+        return self._model.size_bytes() if self._model is not None else 0
+
+
+def _evaluate(args: argparse.Namespace, settings: Settings) -> None:
+    try:
+        dataset = evaluation.load_dataset(args.dataset, args.data_dir, corpus_dir(settings))
+    except evaluation.DatasetError as error:
+        raise InputError(texts.NLP_NO_DATASET.format(name=args.dataset, error=error)) from error
+    result = evaluation.evaluate(dataset, GenericEngine)
+    print(json.dumps(result, ensure_ascii=False) if args.json else evaluation.format_report(result))
+
+
+def bench_nlp(settings: Settings, *, messages: int, runs: int) -> dict[str, Any]:
+    """Time first-start training and the whole pipeline in batch on the corpus texts."""
+    started = time.perf_counter()
+    train_and_save(settings)
+    train_seconds = time.perf_counter() - started
+    analyzer = build_analyzer(settings)
+    corpus = [row.text for row in load_corpus(corpus_dir(settings))]
+    sample = (corpus * (messages // len(corpus) + 1))[:messages]
+    rates = []
+    for _ in range(runs):
+        fresh = build_analyzer(settings)  # a cold normaliser cache, as after a restart
+        started = time.perf_counter()
+        for start in range(0, len(sample), CLASSIFY_BATCH):
+            fresh.analyse_batch(sample[start : start + CLASSIFY_BATCH])
+        rates.append(len(sample) / (time.perf_counter() - started))
+    del analyzer
+    return {
+        "train_seconds": round(train_seconds, 2),
+        "messages": len(sample),
+        "messages_per_second_median": round(statistics.median(rates)),
+        "messages_per_second_runs": [round(rate) for rate in rates],
+    }

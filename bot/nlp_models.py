@@ -1,0 +1,188 @@
+"""Build the NLP analyzer: load trained models from the data dir, training any that is missing."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import os
+import tempfile
+import time
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any
+
+import nlp
+from config import moderation
+from config import nlp as nlp_config
+from config.settings import Settings
+from nlp.analyzer import Analyzer
+from nlp.classifier import FORMAT_VERSION, ClassifierParams, ModelFormatError, TextClassifier
+from nlp.flags import FlagDetector, ModerationLexicons
+from nlp.normalize import Normalizer
+from nlp.offensive import OffensiveSpanModel
+from nlp.rules import KeywordRules
+
+logger = logging.getLogger(__name__)
+
+CLASSIFIER_FILE = "classifier.npz"
+OFFENSIVE_FILE = "offensive.npz"
+DEFAULT_CORPUS_DIR = Path(nlp.__file__).resolve().parent / "corpus"
+
+
+@dataclass(frozen=True)
+class CorpusExample:
+    """One labelled example of the project's corpus."""
+
+    id: str
+    text: str
+    topic: str
+    kind: str
+    split: str
+
+
+def corpus_dir(settings: Settings) -> Path:
+    """The corpus the shipped models learn from (the repository's, unless overridden)."""
+    return settings.nlp_corpus_dir or DEFAULT_CORPUS_DIR
+
+
+def load_corpus(directory: Path) -> list[CorpusExample]:
+    """Every example of every `*.jsonl` file in ``directory``, in file and line order."""
+    examples = []
+    for path in sorted(directory.glob("*.jsonl")):
+        for line in path.read_text(encoding="utf-8").splitlines():
+            if line.strip():
+                examples.append(CorpusExample(**json.loads(line)))
+    if not examples:
+        raise FileNotFoundError(f"no corpus examples in {directory}")
+    return examples
+
+
+def training_fingerprint(directory: Path, params: ClassifierParams) -> str:
+    """Hash of everything training reads: corpus files, chat shorthand, parameters, format."""
+    digest = hashlib.sha256()
+    for path in sorted(directory.glob("*.jsonl")):
+        digest.update(path.name.encode())
+        digest.update(path.read_bytes())
+    recipe = {
+        "abbreviations": nlp_config.ABBREVIATIONS,
+        "params": asdict(params),
+        "format": FORMAT_VERSION,
+    }
+    digest.update(json.dumps(recipe, sort_keys=True, ensure_ascii=False).encode())
+    return digest.hexdigest()
+
+
+def normalizer() -> Normalizer:
+    """The normaliser configured with the deployer's chat shorthand."""
+    return Normalizer(nlp_config.ABBREVIATIONS)
+
+
+def train_classifier(
+    directory: Path, *, splits: tuple[str, ...] = ("train", "dev"), params: ClassifierParams
+) -> TextClassifier:
+    """Train the topic and kind heads on the chosen splits of the corpus."""
+    normalise = normalizer()
+    rows = [row for row in load_corpus(directory) if row.split in splits]
+    texts = [normalise(row.text) for row in rows]
+    return TextClassifier.train(
+        texts, {"topic": [r.topic for r in rows], "kind": [r.kind for r in rows]}, params
+    )
+
+
+def _write_atomically(path: Path, data: bytes) -> None:
+    # Several bot processes may train at once on start; each renames a complete file into place.
+    path.parent.mkdir(parents=True, exist_ok=True)
+    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=path.name, suffix=".tmp")
+    try:
+        with os.fdopen(handle, "wb") as file:
+            file.write(data)
+        os.replace(temporary, path)
+    except BaseException:
+        Path(temporary).unlink(missing_ok=True)
+        raise
+
+
+def train_and_save(settings: Settings, params: ClassifierParams | None = None) -> dict[str, Any]:
+    """Train the shipped classifier on the whole corpus and save it; returns its metadata."""
+    params = params or ClassifierParams()
+    directory = corpus_dir(settings)
+    started = time.perf_counter()
+    classifier = train_classifier(directory, params=params)
+    metadata = {
+        "training_data_sha256": training_fingerprint(directory, params),
+        "examples": len(load_corpus(directory)),
+        "trained_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+        "train_seconds": round(time.perf_counter() - started, 2),
+    }
+    _write_atomically(settings.model_dir / CLASSIFIER_FILE, classifier.to_bytes(metadata))
+    logger.info("trained the topic and kind models in %.1f s", metadata["train_seconds"])
+    return metadata
+
+
+def load_or_train_classifier(settings: Settings) -> TextClassifier:
+    """Load the saved classifier if it matches the corpus; otherwise train and save it."""
+    path = settings.model_dir / CLASSIFIER_FILE
+    expected = training_fingerprint(corpus_dir(settings), ClassifierParams())
+    if path.exists():
+        try:
+            classifier, metadata = TextClassifier.from_bytes(path.read_bytes())
+        except ModelFormatError as error:
+            logger.warning("retraining: the saved model is unusable (%s)", error)
+        else:
+            if metadata.get("training_data_sha256") == expected:
+                return classifier
+            logger.info("retraining: the corpus or its settings changed since the model was saved")
+    train_and_save(settings)
+    classifier, _ = TextClassifier.from_bytes(path.read_bytes())
+    return classifier
+
+
+def load_or_train_offensive(settings: Settings) -> OffensiveSpanModel | None:
+    """The ViHOS-trained insult model, trained on first use if ViHOS is configured."""
+    path = settings.model_dir / OFFENSIVE_FILE
+    if path.exists():
+        try:
+            return OffensiveSpanModel.load(path)
+        except ModelFormatError as error:
+            logger.warning("ignoring the saved insult model: %s", error)
+    if settings.vihos_dir is None:
+        logger.info("YKIEN_VIHOS_DIR is not set: insults are detected by the lexicon only")
+        return None
+    return train_offensive(settings)
+
+
+def train_offensive(settings: Settings) -> OffensiveSpanModel:
+    """Train the insult span model on ViHOS (train split; dev picks the threshold) and save it."""
+    if settings.vihos_dir is None:
+        raise FileNotFoundError("YKIEN_VIHOS_DIR is not set")
+    train_csv, dev_csv = settings.vihos_dir / "train.csv", settings.vihos_dir / "dev.csv"
+    # The project's civic corpus is learnt as known-clean text: trained on ViHOS alone, the
+    # model takes everyday civic words ("thôn", "lũ", "trộm") for insults.
+    clean = [row.text for row in load_corpus(corpus_dir(settings))]
+    started = time.perf_counter()
+    model = OffensiveSpanModel.train(
+        train_csv, dev_csv=dev_csv if dev_csv.exists() else None, clean_texts=clean
+    )
+    path = settings.model_dir / OFFENSIVE_FILE
+    path.parent.mkdir(parents=True, exist_ok=True)
+    model.save(path, {"trained_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())})
+    logger.info("trained the insult model on ViHOS in %.1f s", time.perf_counter() - started)
+    return model
+
+
+def lexicons() -> ModerationLexicons:
+    """The moderation word lists from config/."""
+    return ModerationLexicons.from_module(moderation)
+
+
+def build_analyzer(settings: Settings) -> Analyzer:
+    """Everything the NLP needs, loaded (or trained) once."""
+    return Analyzer(
+        normalizer=normalizer(),
+        classifier=load_or_train_classifier(settings),
+        topic_rules=KeywordRules(nlp_config.TOPIC_KEYWORDS),
+        kind_rules=KeywordRules(nlp_config.KIND_KEYWORDS),
+        flags=FlagDetector(lexicons(), load_or_train_offensive(settings)),
+        review_threshold=settings.nlp_review_threshold,
+    )

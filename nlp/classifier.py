@@ -1,0 +1,291 @@
+"""The text classifier: TF-IDF word and character n-grams with a calibrated linear SVM.
+
+Saved models are plain arrays (numpy `.npz` read with ``allow_pickle=False``) plus JSON, so
+loading a file from the data directory can never run code, unlike pickle or joblib.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import zipfile
+from collections import Counter
+from collections.abc import Mapping, Sequence
+from dataclasses import asdict, dataclass
+from typing import Any
+
+import numpy as np
+import scipy.sparse as sp
+from sklearn.calibration import CalibratedClassifierCV
+from sklearn.feature_extraction.text import TfidfVectorizer
+from sklearn.svm import LinearSVC
+
+from nlp.text import fold
+
+FORMAT_VERSION = 1
+
+
+class ModelFormatError(ValueError):
+    """A model file is not one this version can read."""
+
+
+@dataclass(frozen=True)
+class Prediction:
+    """One label with its calibrated probability."""
+
+    label: str
+    confidence: float
+
+
+@dataclass(frozen=True)
+class ClassifierParams:
+    """Hyper-parameters of the engine; the defaults are the shipped configuration."""
+
+    c: float = 0.5
+    word_ngrams: tuple[int, int] = (1, 2)
+    folded_word_ngrams: tuple[int, int] = (1, 3)
+    char_ngrams: tuple[int, int] = (2, 5)
+    min_df: int = 2
+    class_weight: str | None = "balanced"
+    calibration_folds: int = 3
+    augment_unaccented: bool = True
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> ClassifierParams:
+        """Inverse of `dataclasses.asdict` (JSON turns tuples into lists)."""
+        return cls(**{k: tuple(v) if isinstance(v, list) else v for k, v in data.items()})
+
+
+# Three views of a text: accented words keep distinctions folding erases ("đất"/"đặt"); folded
+# words and folded characters let unaccented and misspelt text match the same features.
+_VIEWS = ("words", "folded_words", "folded_chars")
+
+
+def _vectorizer(view: str, params: ClassifierParams) -> TfidfVectorizer:
+    if view == "folded_chars":
+        return TfidfVectorizer(
+            analyzer="char_wb",
+            ngram_range=params.char_ngrams,
+            sublinear_tf=True,
+            min_df=params.min_df,
+            dtype=np.float32,
+        )
+    ngrams = params.word_ngrams if view == "words" else params.folded_word_ngrams
+    # The default token pattern drops one-letter words, which carry meaning in Vietnamese.
+    return TfidfVectorizer(
+        ngram_range=ngrams,
+        sublinear_tf=True,
+        min_df=params.min_df,
+        token_pattern=r"(?u)\b\w+\b",
+        dtype=np.float32,
+    )
+
+
+@dataclass(frozen=True)
+class _Head:
+    """One linear model over the shared features, with its per-label sigmoid calibration."""
+
+    labels: tuple[str, ...]
+    coef: np.ndarray  # (n_labels, n_features), float32
+    intercept: np.ndarray  # (n_labels,)
+    calibration: np.ndarray  # (n_labels, 2): sigmoid slope a and offset b
+
+
+class TextClassifier:
+    """Predicts one label per head (e.g. topic and kind) for each normalised text.
+
+    The heads share one feature extraction, which is most of the cost of a prediction.
+    """
+
+    def __init__(
+        self,
+        *,
+        params: ClassifierParams,
+        vectorizers: dict[str, TfidfVectorizer],
+        heads: dict[str, _Head],
+    ) -> None:
+        self.params = params
+        self._vectorizers = vectorizers
+        self._heads = heads
+
+    @property
+    def heads(self) -> dict[str, tuple[str, ...]]:
+        """Each head's name and its labels."""
+        return {name: head.labels for name, head in self._heads.items()}
+
+    @classmethod
+    def train(
+        cls,
+        texts: Sequence[str],
+        targets: Mapping[str, Sequence[str]],
+        params: ClassifierParams | None = None,
+    ) -> TextClassifier:
+        """Fit one head per target on normalised texts (and, augmented, their unaccented form)."""
+        params = params or ClassifierParams()
+        texts = list(texts)
+        columns = {name: [str(label) for label in labels] for name, labels in targets.items()}
+        if any(len(labels) != len(texts) for labels in columns.values()):
+            raise ValueError("every target needs one label per text")
+        if params.augment_unaccented:
+            extra = [row for row, text in enumerate(texts) if fold(text) != text]
+            texts += [fold(texts[row]) for row in extra]
+            for labels in columns.values():
+                labels += [labels[row] for row in extra]
+        folded = [fold(text) for text in texts]
+        vectorizers = {view: _vectorizer(view, params) for view in _VIEWS}
+        matrix = sp.hstack(
+            [
+                vectorizers[view].fit_transform(texts if view == "words" else folded)
+                for view in _VIEWS
+            ],
+            format="csr",
+        )
+        for vectorizer in vectorizers.values():
+            # Terms pruned by min_df are kept only for introspection; drop them.
+            vectorizer.stop_words_ = None
+        heads = {name: _fit_head(matrix, labels, params) for name, labels in columns.items()}
+        return cls(params=params, vectorizers=vectorizers, heads=heads)
+
+    def _features(self, texts: Sequence[str]) -> sp.csr_matrix:
+        folded = [fold(text) for text in texts]
+        return sp.hstack(
+            [
+                self._vectorizers[view].transform(texts if view == "words" else folded)
+                for view in _VIEWS
+            ],
+            format="csr",
+        )
+
+    def probabilities(self, texts: Sequence[str]) -> dict[str, np.ndarray]:
+        """Per head, an (n_texts, n_labels) matrix of probabilities in the head's label order."""
+        if not texts:
+            return {name: np.zeros((0, len(h.labels))) for name, h in self._heads.items()}
+        features = self._features(texts)
+        return {name: _calibrated(features, head) for name, head in self._heads.items()}
+
+    def predict(self, texts: Sequence[str]) -> dict[str, list[Prediction]]:
+        """Per head, the most probable label of each text."""
+        result = {}
+        for name, probabilities in self.probabilities(texts).items():
+            labels = self._heads[name].labels
+            result[name] = [
+                Prediction(labels[index], float(probabilities[row, index]))
+                for row, index in enumerate(probabilities.argmax(axis=1))
+            ]
+        return result
+
+    def to_bytes(self, metadata: dict[str, Any] | None = None) -> bytes:
+        """Serialise as an `.npz` of plain arrays; `metadata` (JSON-able) is stored with it."""
+        header = {
+            "format": FORMAT_VERSION,
+            "params": asdict(self.params),
+            "heads": {name: list(head.labels) for name, head in self._heads.items()},
+            "metadata": metadata or {},
+        }
+        arrays: dict[str, np.ndarray] = {"header": _utf8(json.dumps(header, ensure_ascii=False))}
+        for name, head in self._heads.items():
+            arrays[f"{name}.coef"] = head.coef
+            arrays[f"{name}.intercept"] = head.intercept
+            arrays[f"{name}.calibration"] = head.calibration
+        for view, vectorizer in self._vectorizers.items():
+            terms = sorted(vectorizer.vocabulary_, key=vectorizer.vocabulary_.__getitem__)
+            arrays[f"{view}.terms"] = _utf8("\n".join(terms))
+            arrays[f"{view}.idf"] = vectorizer.idf_.astype(np.float32)
+        buffer = io.BytesIO()
+        np.savez_compressed(buffer, **arrays)  # type: ignore[arg-type]
+        return buffer.getvalue()
+
+    @classmethod
+    def from_bytes(cls, data: bytes) -> tuple[TextClassifier, dict[str, Any]]:
+        """Rebuild a classifier and its metadata; never unpickles."""
+        try:
+            with np.load(io.BytesIO(data), allow_pickle=False) as arrays:
+                header = json.loads(bytes(arrays["header"]).decode("utf-8"))
+                if header.get("format") != FORMAT_VERSION:
+                    raise ModelFormatError(f"unsupported model format {header.get('format')!r}")
+                params = ClassifierParams.from_dict(header["params"])
+                vectorizers = {}
+                for view in _VIEWS:
+                    vectorizer = _vectorizer(view, params)
+                    terms = bytes(arrays[f"{view}.terms"]).decode("utf-8").split("\n")
+                    vectorizer.vocabulary_ = {term: index for index, term in enumerate(terms)}
+                    vectorizer.idf_ = arrays[f"{view}.idf"].astype(np.float64)
+                    vectorizers[view] = vectorizer
+                heads = {
+                    name: _Head(
+                        labels=tuple(labels),
+                        coef=arrays[f"{name}.coef"],
+                        intercept=arrays[f"{name}.intercept"],
+                        calibration=arrays[f"{name}.calibration"],
+                    )
+                    for name, labels in header["heads"].items()
+                }
+        except ModelFormatError:
+            raise
+        except (
+            KeyError,
+            ValueError,
+            OSError,
+            TypeError,
+            AttributeError,
+            EOFError,
+            zipfile.BadZipFile,
+        ) as error:
+            raise ModelFormatError(f"not a ykien model file: {error}") from error
+        width = sum(len(v.vocabulary_) for v in vectorizers.values())
+        for head in heads.values():
+            if head.coef.shape != (len(head.labels), width) or head.calibration.shape != (
+                len(head.labels),
+                2,
+            ):
+                raise ModelFormatError("model arrays do not match its vocabulary")
+        return cls(params=params, vectorizers=vectorizers, heads=heads), header["metadata"]
+
+    def size_bytes(self) -> int:
+        """Size of the serialised model."""
+        return len(self.to_bytes())
+
+
+def _fit_head(matrix: sp.csr_matrix, labels: list[str], params: ClassifierParams) -> _Head:
+    if len(set(labels)) < 2:
+        raise ValueError("training needs at least two labels")
+    smallest = min(Counter(labels).values())
+    # Sigmoid calibration on cross-validated margins turns SVM scores into probabilities a
+    # review threshold can be set on; ensemble=False keeps one SVM, not one per fold.
+    calibrated = CalibratedClassifierCV(
+        LinearSVC(C=params.c, class_weight=params.class_weight, random_state=0),
+        method="sigmoid",
+        cv=max(2, min(params.calibration_folds, smallest)),
+        ensemble=False,
+    )
+    calibrated.fit(matrix, labels)
+    fitted = calibrated.calibrated_classifiers_[0]
+    coef, intercept = fitted.estimator.coef_, fitted.estimator.intercept_
+    calibrators = list(fitted.calibrators)
+    if coef.shape[0] == 1:  # binary: sklearn keeps one row, for the second class
+        coef, intercept = np.vstack([-coef, coef]), np.concatenate([-intercept, intercept])
+        calibrators = [None, *calibrators]
+    return _Head(
+        labels=tuple(str(label) for label in calibrated.classes_),
+        coef=np.asarray(coef, dtype=np.float32),
+        intercept=np.asarray(intercept, dtype=np.float32),
+        calibration=np.array(
+            [(c.a_, c.b_) if c is not None else (0.0, 0.0) for c in calibrators], dtype=np.float64
+        ),
+    )
+
+
+def _calibrated(features: sp.csr_matrix, head: _Head) -> np.ndarray:
+    scores = features @ head.coef.T + head.intercept
+    a, b = head.calibration[:, 0], head.calibration[:, 1]
+    # The one-vs-rest sigmoid calibration sklearn applies, then normalised to sum to 1.
+    probabilities = 1.0 / (1.0 + np.exp(a * scores + b))
+    if len(head.labels) == 2:
+        probabilities[:, 0] = 1.0 - probabilities[:, 1]
+    totals = probabilities.sum(axis=1, keepdims=True)
+    uniform = np.full_like(probabilities, 1.0 / len(head.labels))
+    return np.where(totals > 0, probabilities / np.where(totals > 0, totals, 1.0), uniform)
+
+
+def _utf8(text: str) -> np.ndarray:
+    return np.frombuffer(text.encode("utf-8"), dtype=np.uint8)

@@ -1,0 +1,154 @@
+"""The TF-IDF + calibrated linear SVM classifier and its pickle-free model file."""
+
+from __future__ import annotations
+
+import io
+import json
+import zipfile
+
+import numpy as np
+import pytest
+
+from nlp.classifier import ClassifierParams, ModelFormatError, TextClassifier
+from nlp.text import fold
+
+TOPIC_TEXTS = {
+    "dat_dai": [
+        "chưa được cấp sổ đỏ",
+        "tranh chấp ranh giới đất với hàng xóm",
+        "thu hồi đất không bồi thường thỏa đáng",
+        "xây nhà không phép trên đất nông nghiệp",
+        "hồ sơ tách thửa đất bị trả lại",
+        "quy hoạch treo nhiều năm không được xây nhà",
+    ],
+    "y_te": [
+        "trạm y tế không có thuốc",
+        "thẻ bảo hiểm y tế bị từ chối khi khám bệnh",
+        "bệnh viện quá tải bệnh nhân nằm ghép",
+        "ngộ độc thực phẩm ở bếp ăn công ty",
+        "tiêm vắc xin cho trẻ bị hoãn",
+        "dịch sốt xuất huyết chưa phun thuốc muỗi",
+    ],
+    "giao_duc": [
+        "học phí tăng quá cao",
+        "giáo viên ép học sinh học thêm",
+        "trường mầm non thiếu phòng học",
+        "sách giáo khoa thay đổi liên tục",
+        "thi tuyển sinh lớp mười quá căng thẳng",
+        "quỹ phụ huynh thu nhiều khoản vô lý",
+    ],
+}
+KINDS = ["phan_anh", "hoi_dap"]
+
+
+def _dataset() -> tuple[list[str], dict[str, list[str]]]:
+    texts, topics, kinds = [], [], []
+    for topic, examples in TOPIC_TEXTS.items():
+        for number, text in enumerate(examples):
+            texts.append(text)
+            topics.append(topic)
+            kinds.append(KINDS[number % 2])
+    return texts, {"topic": topics, "kind": kinds}
+
+
+@pytest.fixture(scope="module")
+def model() -> TextClassifier:
+    texts, targets = _dataset()
+    return TextClassifier.train(texts, targets, ClassifierParams(min_df=1))
+
+
+def test_heads_and_labels(model: TextClassifier) -> None:
+    assert model.heads == {"topic": ("dat_dai", "giao_duc", "y_te"), "kind": tuple(sorted(KINDS))}
+
+
+def test_learns_the_topics_with_and_without_diacritics(model: TextClassifier) -> None:
+    queries = ["xin cấp sổ đỏ cho đất", "bảo hiểm y tế khám bệnh", "học phí trường học"]
+    expected = ["dat_dai", "y_te", "giao_duc"]
+    assert [p.label for p in model.predict(queries)["topic"]] == expected
+    assert [p.label for p in model.predict([fold(q) for q in queries])["topic"]] == expected
+
+
+def test_probabilities_are_a_distribution(model: TextClassifier) -> None:
+    probabilities = model.probabilities(["sổ đỏ", "một câu chẳng liên quan", ""])
+    for head in ("topic", "kind"):
+        assert probabilities[head].shape[0] == 3
+        assert np.allclose(probabilities[head].sum(axis=1), 1.0)
+        assert (probabilities[head] >= 0).all()
+    best = model.predict(["sổ đỏ"])["topic"][0]
+    assert best.confidence == pytest.approx(probabilities["topic"][0].max())
+
+
+def test_no_texts_gives_empty_results(model: TextClassifier) -> None:
+    assert model.predict([]) == {"topic": [], "kind": []}
+
+
+def test_round_trip_gives_identical_probabilities(model: TextClassifier) -> None:
+    data = model.to_bytes({"training_data_sha256": "abc"})
+    loaded, metadata = TextClassifier.from_bytes(data)
+    assert metadata == {"training_data_sha256": "abc"}
+    queries = ["xin cấp sổ đỏ", "hoc phi cao qua", "thuốc"]
+    for head, matrix in model.probabilities(queries).items():
+        assert np.allclose(loaded.probabilities(queries)[head], matrix)
+
+
+def test_the_file_holds_plain_arrays_only(model: TextClassifier) -> None:
+    data = model.to_bytes()
+    with zipfile.ZipFile(io.BytesIO(data)) as archive:
+        assert all(name.endswith(".npy") for name in archive.namelist())
+    with np.load(io.BytesIO(data), allow_pickle=False) as arrays:
+        assert all(arrays[name].dtype != object for name in arrays.files)
+
+
+def _rewrite(data: bytes, name: str, array: np.ndarray) -> bytes:
+    with np.load(io.BytesIO(data), allow_pickle=False) as arrays:
+        content = {key: arrays[key] for key in arrays.files}
+    content[name] = array
+    buffer = io.BytesIO()
+    np.savez(buffer, **content)
+    return buffer.getvalue()
+
+
+def test_an_unknown_format_version_is_refused(model: TextClassifier) -> None:
+    data = model.to_bytes()
+    with np.load(io.BytesIO(data), allow_pickle=False) as arrays:
+        header = json.loads(bytes(arrays["header"]).decode())
+    header["format"] = 99
+    tampered = _rewrite(data, "header", np.frombuffer(json.dumps(header).encode(), np.uint8))
+    with pytest.raises(ModelFormatError, match="format"):
+        TextClassifier.from_bytes(tampered)
+
+
+def test_a_pickled_array_is_refused(model: TextClassifier) -> None:
+    data = model.to_bytes()
+    tampered = _rewrite(data, "topic.coef", np.array([object()], dtype=object))
+    with pytest.raises(ModelFormatError):
+        TextClassifier.from_bytes(tampered)
+
+
+def test_mismatched_arrays_are_refused(model: TextClassifier) -> None:
+    data = model.to_bytes()
+    tampered = _rewrite(data, "topic.coef", np.zeros((3, 5), dtype=np.float32))
+    with pytest.raises(ModelFormatError, match="match"):
+        TextClassifier.from_bytes(tampered)
+
+
+@pytest.mark.parametrize("data", [b"", b"not a model", b"PK\x03\x04garbage"])
+def test_garbage_is_refused(data: bytes) -> None:
+    with pytest.raises(ModelFormatError):
+        TextClassifier.from_bytes(data)
+
+
+def test_binary_labels_work() -> None:
+    texts = ["tốt lắm", "rất hay", "tuyệt vời", "dở tệ", "rất kém", "tệ hại"]
+    labels = ["pos", "pos", "pos", "neg", "neg", "neg"]
+    model = TextClassifier.train(texts, {"s": labels}, ClassifierParams(min_df=1))
+    probabilities = model.probabilities(["rất tốt", "kém quá"])["s"]
+    assert np.allclose(probabilities.sum(axis=1), 1.0)
+    assert [p.label for p in model.predict(["tuyệt vời lắm", "tệ hại quá"])["s"]] == ["pos", "neg"]
+
+
+def test_training_rejects_bad_targets() -> None:
+    with pytest.raises(ValueError, match="one label per text"):
+        TextClassifier.train(["a", "b"], {"x": ["1"]})
+    with pytest.raises(ValueError, match="two labels"):
+        TextClassifier.train(["a b", "c d"], {"x": ["1", "1"]}, ClassifierParams(min_df=1))
