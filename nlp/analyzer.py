@@ -12,7 +12,7 @@ import numpy as np
 from nlp.classifier import TextClassifier
 from nlp.flags import Flag, FlagDetector
 from nlp.normalize import Normalizer
-from nlp.pii import redact
+from nlp.pii import find_pii, redact
 from nlp.rules import KeywordRules
 
 TOPIC = "topic"
@@ -102,17 +102,18 @@ class Analyzer:
             else declared
             for declared, kind in zip(kinds, predicted_kinds, strict=True)
         ]
-        all_flags = self._flags.detect_batch(originals, flag_kinds)
+        pii = [find_pii(text) for text in originals]
+        all_flags = self._flags.detect_batch(originals, flag_kinds, pii)
         return [
             Analysis(
                 topic=topic,
                 kind=kind,
                 flags=tuple(flags),
-                redacted=redact(original),
+                redacted=redact(original, spans),
                 needs_review=self._unsure(topic) or self._unsure(kind),
             )
-            for original, topic, kind, flags in zip(
-                originals, topics, predicted_kinds, all_flags, strict=True
+            for original, topic, kind, flags, spans in zip(
+                originals, topics, predicted_kinds, all_flags, pii, strict=True
             )
         ]
 

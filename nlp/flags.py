@@ -489,26 +489,41 @@ class FlagDetector:
         """Flags of one message (``text`` in NFC), in FLAG_CODES order."""
         return self.detect_batch([text], [kind])[0]
 
-    def detect_batch(self, texts: Sequence[str], kinds: Sequence[str | None]) -> list[list[Flag]]:
-        """Flags of many messages; the offensive-span model is called once for the batch."""
-        if len(texts) != len(kinds):
-            raise ValueError("texts and kinds must have the same length")
+    def detect_batch(
+        self,
+        texts: Sequence[str],
+        kinds: Sequence[str | None],
+        pii: Sequence[list[PiiSpan]] | None = None,
+    ) -> list[list[Flag]]:
+        """Flags of many messages; the offensive-span model is called once for the batch.
+
+        ``pii``: the spans `find_pii` gave for each text, when the caller already has them.
+        """
+        if len(texts) != len(kinds) or (pii is not None and len(pii) != len(texts)):
+            raise ValueError("texts, kinds and pii must have the same length")
+        known_pii = pii if pii is not None else [None] * len(texts)
         if self._model is not None and texts:
             model_spans = self._model.predict_spans(texts)
         else:
             model_spans = [[] for _ in texts]
         views = _views(texts) if texts else []
         return [
-            self._detect_one(view, kind, spans)
-            for view, kind, spans in zip(views, kinds, model_spans, strict=True)
+            self._detect_one(view, kind, spans, pii_spans)
+            for view, kind, spans, pii_spans in zip(
+                views, kinds, model_spans, known_pii, strict=True
+            )
         ]
 
     # -- per message --------------------------------------------------------------------------
     def _detect_one(
-        self, view: _View, kind: str | None, model_spans: list[tuple[int, int, float]]
+        self,
+        view: _View,
+        kind: str | None,
+        model_spans: list[tuple[int, int, float]],
+        pii_spans: list[PiiSpan] | None,
     ) -> list[Flag]:
         found: dict[str, list[Evidence]] = {}
-        pii = find_pii(view.text)
+        pii = find_pii(view.text) if pii_spans is None else pii_spans
         if pii:
             found["pii"] = [Evidence(s.start, s.end, s.text, f"pii:{s.rule}") for s in pii]
         if view.text.strip():

@@ -152,3 +152,17 @@ def test_training_rejects_bad_targets() -> None:
         TextClassifier.train(["a", "b"], {"x": ["1"]})
     with pytest.raises(ValueError, match="two labels"):
         TextClassifier.train(["a b", "c d"], {"x": ["1", "1"]}, ClassifierParams(min_df=1))
+
+
+@pytest.mark.parametrize(
+    "text", ["duong nguyen trai ngap sau", "a bc  xyz", "o", "", "hoc phi 2025 tang 30%"]
+)
+def test_cached_character_ngrams_equal_sklearns(text: str) -> None:
+    from sklearn.feature_extraction.text import TfidfVectorizer
+
+    from nlp.classifier import _CharNgrams
+
+    reference = TfidfVectorizer(analyzer="char_wb", ngram_range=(2, 5)).build_analyzer()
+    cached = _CharNgrams((2, 5))
+    assert sorted(cached(text)) == sorted(reference(text))
+    assert sorted(cached(text)) == sorted(reference(text))  # second call served from the cache
