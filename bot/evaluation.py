@@ -9,6 +9,7 @@ Datasets are read at run time from a data directory (never copied into the repos
 from __future__ import annotations
 
 import csv
+import inspect
 import json
 import os
 import random
@@ -54,7 +55,11 @@ class Dataset:
 
 
 class Engine(Protocol):
-    """A trainable text classifier as the benchmark sees it."""
+    """A trainable text classifier as the benchmark sees it.
+
+    An engine whose ``fit`` also takes a keyword ``dev`` receives ``(dev_texts, dev_labels)``
+    when the dataset has a dev split, to choose its own hyper-parameters there (never on test).
+    """
 
     def fit(self, texts: Sequence[str], labels: Sequence[str]) -> None:
         """Train on ``texts`` labelled ``labels``."""
@@ -283,9 +288,21 @@ class FastTextBaseline:
 # --- evaluation ---------------------------------------------------------------------------
 
 
+def _takes_dev(engine: Engine) -> bool:
+    try:
+        return "dev" in inspect.signature(engine.fit).parameters
+    except (TypeError, ValueError):
+        return False
+
+
 def _run(dataset: Dataset, engine: Engine) -> dict[str, Any]:
+    train = (list(dataset.train_texts), list(dataset.train_labels))
     started = time.perf_counter()
-    engine.fit(list(dataset.train_texts), list(dataset.train_labels))
+    if dataset.dev_texts and _takes_dev(engine):
+        dev = (list(dataset.dev_texts), list(dataset.dev_labels))
+        engine.fit(*train, dev=dev)  # type: ignore[call-arg]
+    else:
+        engine.fit(*train)
     train_seconds = time.perf_counter() - started
     texts = list(dataset.test_texts)
     started = time.perf_counter()

@@ -627,7 +627,8 @@ class _Turn:
                 needs_review=analysis.needs_review,
             )
         )
-        signature = duplicates.signature(draft["text"])
+        # Redacted: a phone number written in groups would otherwise read as house numbers.
+        signature = duplicates.signature(analysis.redacted)
         cluster = await self.uow.clusters.assign(
             submission_id=submission.id,
             scope=duplicates.cluster_scope(

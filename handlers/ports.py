@@ -87,6 +87,8 @@ class Clusters(Protocol):
         self, scope: str, min_size: int = 2, limit: int | None = None
     ) -> list[ClusterRecord]: ...
 
+    async def forget_keys(self, before_scope: str) -> int: ...
+
 
 class InboundUpdates(Protocol):
     """Processed inbound updates, for idempotency."""

@@ -207,5 +207,9 @@ def signature_from_bytes(data: bytes) -> Signature:
 
 
 def cluster_scope(locality_code: str | None, province_code: str | None, local_date: date) -> str:
-    """Where and when duplicates are looked for: commune/ward (else province) and month."""
-    return f"{locality_code or province_code or '-'}:{local_date:%Y-%m}"
+    """When and where duplicates are looked for: the month, and the commune/ward (else province).
+
+    The month comes first so that scopes sort by month: the band keys of past months can be
+    dropped with one range delete (`Clusters.forget_keys("2026-10")`).
+    """
+    return f"{local_date:%Y-%m}:{locality_code or province_code or '-'}"

@@ -484,6 +484,18 @@ class SqlClusters:
             models.Cluster.scope == scope, models.Cluster.size >= min_size, limit=limit
         )
 
+    async def forget_keys(self, before_scope: str) -> int:
+        """Drop the band keys of every scope that sorts before `before_scope`; returns rows.
+
+        Keys only serve to find candidates in a scope that still takes submissions; with
+        month-first scopes ("2026-10:26734"), `forget_keys("2026-10")` drops every month before
+        October 2026 in one range delete. Clusters, sizes and memberships stay.
+        """
+        result = await self._session.execute(
+            delete(models.ClusterKey).where(models.ClusterKey.scope < before_scope)
+        )
+        return int(getattr(result, "rowcount", 0) or 0)
+
     async def _select_records(self, *where: Any, limit: int | None = None) -> list[ClusterRecord]:
         cluster = models.Cluster
         stmt = (

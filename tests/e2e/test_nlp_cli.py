@@ -122,3 +122,20 @@ def test_eval_without_the_data_says_so(cli: Cli, tmp_path: Path) -> None:
     result = cli.run("nlp", "eval", "--dataset", "vihsd", "--data-dir", str(tmp_path / "none"))
     assert result.returncode == 2
     assert texts.NLP_NO_DATASET.format(name="vihsd", error="")[:30] in result.stderr
+
+
+def test_bench_commands_print_their_figures(tmp_path: Path, nlp_settings: Settings) -> None:
+    cli = make_cli(tmp_path, nlp_settings.model_dir)
+    corpus = write_tiny_corpus(tmp_path / "corpus")
+    nlp_bench = cli.with_env(YKIEN_NLP_CORPUS_DIR=str(corpus)).run(
+        "bench", "nlp", "--messages", "200", "--runs", "1"
+    )
+    assert nlp_bench.returncode == 0, nlp_bench.stderr
+    figures = json.loads(nlp_bench.stdout)
+    assert figures["messages"] == 200
+    assert figures["messages_per_second_median"] > 0
+    dedup = cli.run("bench", "dedup", "--rows", "1500")
+    assert dedup.returncode == 0, dedup.stderr
+    result = json.loads(dedup.stdout)
+    assert result["rows"] == 1500
+    assert result["assign_ms_p50"] > 0

@@ -90,13 +90,13 @@ async def test_thirty_paraphrases_make_one_cluster_and_other_problems_their_own(
     assert len({c.id for c in others}) == len(OTHER_PROBLEMS) - 1
 
     async with db.unit_of_work() as uow:
-        listed = await uow.clusters.list_in_scope("26734:2026-11")
+        listed = await uow.clusters.list_in_scope("2026-11:26734")
         assert [(c.size, c.representative_text) for c in listed] == [
             (30, PARAPHRASES[0]),
             (2, OTHER_PROBLEMS[3]),
         ]
-        assert len(await uow.clusters.list_in_scope("26734:2026-11", min_size=1)) == 9
-        assert await uow.clusters.list_in_scope("26734:2026-11", min_size=1, limit=1) == [listed[0]]
+        assert len(await uow.clusters.list_in_scope("2026-11:26734", min_size=1)) == 9
+        assert await uow.clusters.list_in_scope("2026-11:26734", min_size=1, limit=1) == [listed[0]]
         assert await uow.clusters.get(flood[0].id) == listed[0]
         assert await uow.clusters.get(10**9) is None
         members = await uow.submissions.list_by_person(person)
@@ -127,8 +127,8 @@ async def test_the_same_problem_elsewhere_or_another_month_is_another_cluster(
     no_commune = await _submit(db, person, PARAPHRASES[1], locality=None)
     assert again.id == here.id and again.size == 2
     assert len({here.id, other_commune.id, next_month.id, no_commune.id}) == 4
-    assert (other_commune.scope, next_month.scope) == ("26737:2026-11", "26734:2026-12")
-    assert no_commune.scope == "79:2026-11"
+    assert (other_commune.scope, next_month.scope) == ("2026-11:26737", "2026-12:26734")
+    assert no_commune.scope == "2026-11:79"
 
 
 async def test_assign_is_idempotent(db: Database) -> None:
@@ -139,7 +139,7 @@ async def test_assign_is_idempotent(db: Database) -> None:
         sig = signature(PARAPHRASES[5])
         again = await uow.clusters.assign(
             submission_id=submission.id,
-            scope="elsewhere:2026-11",
+            scope="2026-11:elsewhere",
             signature=sig,
             band_keys=band_keys(sig),
             similarity=similarity,
@@ -182,6 +182,23 @@ async def test_erasure_clears_signatures_and_keeps_counts(db: Database) -> None:
     # The neighbour's signature still draws later reports into the cluster.
     joined = await _submit(db, neighbour, PARAPHRASES[23])
     assert joined.id == cluster.id and joined.size == 3
+
+
+async def test_keys_of_past_months_can_be_forgotten(db: Database) -> None:
+    person = await _person(db)
+    november = await _submit(db, person, PARAPHRASES[0])
+    december = await _submit(db, person, PARAPHRASES[0], at=NOVEMBER + timedelta(days=11))
+    async with db.unit_of_work() as uow:
+        assert await uow.clusters.forget_keys("2026-12") == len(
+            band_keys(signature(PARAPHRASES[0]))
+        )
+        await uow.commit()
+    async with db.unit_of_work() as uow:
+        kept = await uow.clusters.get(november.id)
+    assert kept is not None and kept.size == 1  # the cluster stays, it only takes no newcomers
+    assert (await _submit(db, person, PARAPHRASES[1])).id != november.id
+    later = NOVEMBER + timedelta(days=12)
+    assert (await _submit(db, person, PARAPHRASES[1], at=later)).id == december.id
 
 
 async def test_signatures_of_another_size_are_ignored(db: Database) -> None:

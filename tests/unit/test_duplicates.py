@@ -267,11 +267,12 @@ def test_unrelated_messages_rarely_look_alike() -> None:
     assert sharing / (len(keys) * (len(keys) - 1) / 2) < 0.1
 
 
-def test_cluster_scope_is_commune_else_province_and_month() -> None:
+def test_cluster_scope_is_month_and_commune_else_province() -> None:
     day = date(2026, 11, 21)
-    assert cluster_scope("26734", "79", day) == "26734:2026-11"
-    assert cluster_scope(None, "79", day) == "79:2026-11"
-    assert cluster_scope(None, None, date(2027, 1, 2)) == "-:2027-01"
+    assert cluster_scope("26734", "79", day) == "2026-11:26734"
+    assert cluster_scope(None, "79", day) == "2026-11:79"
+    assert cluster_scope(None, None, date(2027, 1, 2)) == "2027-01:-"
+    assert cluster_scope("99999", None, date(2026, 12, 31)) < "2027-01"  # months sort
 
 
 PINNED_PREFIX = (939598660, 1593010623, 59168876, 178382590)

@@ -248,8 +248,14 @@ def test_fasttext_baseline_learns_a_separable_set() -> None:
     assert model.size_bytes() > 0
 
 
+def _small_fasttext() -> FastTextBaseline:
+    # The issue's parameters with a smaller hash table: fastText's default bucket count makes
+    # an 800 MB model, which is slow to save just to measure it.
+    return FastTextBaseline(bucket=20_000)
+
+
 def test_evaluate_returns_every_key_for_engine_and_baseline() -> None:
-    result = evaluate(_toy(), MajorityEngine)
+    result = evaluate(_toy(), MajorityEngine, make_baseline=_small_fasttext)
     assert result["dataset"] == "toy"
     assert set(result) >= METRIC_KEYS
     assert set(result["baseline"]) >= METRIC_KEYS
@@ -265,6 +271,49 @@ def test_evaluate_returns_every_key_for_engine_and_baseline() -> None:
     assert without["accuracy"] == pytest.approx(2 / 4)
     assert result["baseline"]["without_train_duplicates"]["accuracy"] == 1.0
     json.dumps(result)  # what --json prints
+
+
+class DevAwareEngine(MajorityEngine):
+    """Records the dev split it was given."""
+
+    seen: tuple[list[str], list[str]] | None = None
+
+    def fit(
+        self,
+        texts: Sequence[str],
+        labels: Sequence[str],
+        dev: tuple[list[str], list[str]] | None = None,
+    ) -> None:
+        super().fit(texts, labels)
+        DevAwareEngine.seen = dev
+
+
+def test_an_engine_that_takes_dev_gets_the_dev_split_and_never_test() -> None:
+    ds = _toy()
+    with_dev = Dataset(
+        *(getattr(ds, f) for f in ("name", "train_texts", "train_labels")),
+        ds.test_texts,
+        ds.test_labels,
+        ("mất điện",),
+        ("dien",),
+    )
+    evaluate(with_dev, DevAwareEngine, make_baseline=MajorityEngine)
+    assert DevAwareEngine.seen == (["mất điện"], ["dien"])
+    DevAwareEngine.seen = None
+    evaluate(ds, DevAwareEngine, make_baseline=MajorityEngine)  # no dev split: plain fit
+    assert DevAwareEngine.seen is None
+
+
+def test_fasttext_parameters_follow_the_issue() -> None:
+    params = FastTextBaseline().params
+    assert {k: params[k] for k in ("wordNgrams", "minn", "maxn", "epoch", "thread")} == {
+        "wordNgrams": 2,
+        "minn": 2,
+        "maxn": 5,
+        "epoch": 25,
+        "thread": 1,
+    }
+    assert "lr" not in params and "dim" not in params  # fastText's defaults (0.1, 100)
 
 
 def test_evaluate_without_duplicates_adds_no_key() -> None:
