@@ -18,6 +18,7 @@ import numpy as np
 import scipy.sparse as sp
 from sklearn.calibration import CalibratedClassifierCV
 from sklearn.feature_extraction.text import TfidfVectorizer
+from sklearn.metrics import f1_score
 from sklearn.svm import LinearSVC
 
 from nlp.text import fold
@@ -46,7 +47,8 @@ class ClassifierParams:
     folded_word_ngrams: tuple[int, int] = (1, 3)
     char_ngrams: tuple[int, int] = (2, 5)
     min_df: int = 2
-    class_weight: str | None = "balanced"
+    # Class weights are ("balanced" weights) ** power: 0 ignores imbalance, 1 fully corrects it.
+    class_weight_power: float = 1.0
     calibration_folds: int = 3
     augment_unaccented: bool = True
 
@@ -286,12 +288,15 @@ def _fit_head(matrix: sp.csr_matrix, labels: list[str], params: ClassifierParams
     # Sigmoid calibration on cross-validated margins turns SVM scores into probabilities a
     # review threshold can be set on; ensemble=False keeps one SVM, not one per fold.
     calibrated = CalibratedClassifierCV(
-        LinearSVC(C=params.c, class_weight=params.class_weight, random_state=0),
+        LinearSVC(C=params.c, random_state=0),
         method="sigmoid",
         cv=max(2, min(params.calibration_folds, smallest)),
         ensemble=False,
     )
-    calibrated.fit(matrix, labels)
+    # Class weights go in as sample weights: CalibratedClassifierCV re-encodes the labels, so a
+    # class_weight dict keyed by label would not reach the SVM intact.
+    weights = _class_weights(labels, params)
+    calibrated.fit(matrix, labels, sample_weight=np.array([weights[y] for y in labels]))
     fitted = calibrated.calibrated_classifiers_[0]
     coef, intercept = fitted.estimator.coef_, fitted.estimator.intercept_
     calibrators = list(fitted.calibrators)
@@ -306,6 +311,32 @@ def _fit_head(matrix: sp.csr_matrix, labels: list[str], params: ClassifierParams
             [(c.a_, c.b_) if c is not None else (0.0, 0.0) for c in calibrators], dtype=np.float64
         ),
     )
+
+
+def _class_weights(labels: list[str], params: ClassifierParams) -> dict[str, float]:
+    counts = Counter(labels)
+    balanced = {label: len(labels) / (len(counts) * n) for label, n in counts.items()}
+    return {label: weight**params.class_weight_power for label, weight in balanced.items()}
+
+
+def select_params(
+    texts: Sequence[str],
+    labels: Sequence[str],
+    dev_texts: Sequence[str],
+    dev_labels: Sequence[str],
+    grid: Sequence[ClassifierParams],
+) -> ClassifierParams:
+    """The parameters in ``grid`` whose model scores the best macro-F1 on the dev split."""
+    best: tuple[float, int] | None = None
+    for index, params in enumerate(grid):
+        model = TextClassifier.train(texts, {"label": labels}, params)
+        predicted = [p.label for p in model.predict(dev_texts)["label"]]
+        score = float(f1_score(list(dev_labels), predicted, average="macro"))
+        if best is None or score > best[0]:
+            best = (score, index)
+    if best is None:
+        raise ValueError("empty parameter grid")
+    return grid[best[1]]
 
 
 def _calibrated(features: sp.csr_matrix, head: _Head) -> np.ndarray:
