@@ -23,7 +23,7 @@ from bot.nlp_models import (
 from config import texts
 from config.settings import Settings
 from nlp.analyzer import Analyzer
-from nlp.classifier import ClassifierParams, TextClassifier, select_params
+from nlp.classifier import TextClassifier
 
 CLASSIFY_BATCH = 512
 
@@ -119,37 +119,17 @@ def _write_lines(rows: Iterable[dict[str, Any]], out: Path | None) -> None:
     temporary.replace(out)  # a failed run leaves no half-written output
 
 
-# On a dataset with a dev split, the engine picks its regularisation and class weighting there
-# (never on test); without one (our own corpus) it keeps the shipped defaults.
-SELECTION_GRID = tuple(
-    ClassifierParams(c=c, class_weight_power=power)
-    for power in (0.0, 0.5, 1.0)
-    for c in (0.1, 0.3, 1.0)
-)
-
-
 class GenericEngine:
     """The product's engine on one label set, as `bot.evaluation` drives it."""
 
-    def __init__(self, dev: tuple[Sequence[str], Sequence[str]] = ((), ())) -> None:
+    def __init__(self) -> None:
         self._normalize = normalizer()
-        self._dev = dev
         self._model: TextClassifier | None = None
-        self.params = ClassifierParams()
 
     def fit(self, texts_: Sequence[str], labels: Sequence[str]) -> None:
-        """Train on raw texts (choosing parameters on the dev split, if there is one)."""
+        """Train on raw texts with the shipped parameters (the same for every dataset)."""
         normalised = [self._normalize(text) for text in texts_]
-        dev_texts, dev_labels = self._dev
-        if dev_texts:
-            self.params = select_params(
-                normalised,
-                labels,
-                [self._normalize(text) for text in dev_texts],
-                dev_labels,
-                SELECTION_GRID,
-            )
-        self._model = TextClassifier.train(normalised, {"label": labels}, self.params)
+        self._model = TextClassifier.train(normalised, {"label": labels})
 
     def predict(self, texts_: Sequence[str]) -> list[str]:
         """Predict raw texts."""
@@ -169,10 +149,7 @@ def _evaluate(args: argparse.Namespace, settings: Settings) -> None:
     except evaluation.DatasetError as error:
         raise InputError(texts.NLP_NO_DATASET.format(name=args.dataset, error=error)) from error
 
-    def make_engine() -> GenericEngine:
-        return GenericEngine(dev=(dataset.dev_texts, dataset.dev_labels))
-
-    result = evaluation.evaluate(dataset, make_engine)
+    result = evaluation.evaluate(dataset, GenericEngine)
     print(json.dumps(result, ensure_ascii=False) if args.json else evaluation.format_report(result))
 
 

@@ -18,7 +18,6 @@ import numpy as np
 import scipy.sparse as sp
 from sklearn.calibration import CalibratedClassifierCV
 from sklearn.feature_extraction.text import TfidfVectorizer
-from sklearn.metrics import f1_score
 from sklearn.svm import LinearSVC
 
 from nlp.text import fold
@@ -317,26 +316,6 @@ def _class_weights(labels: list[str], params: ClassifierParams) -> dict[str, flo
     counts = Counter(labels)
     balanced = {label: len(labels) / (len(counts) * n) for label, n in counts.items()}
     return {label: weight**params.class_weight_power for label, weight in balanced.items()}
-
-
-def select_params(
-    texts: Sequence[str],
-    labels: Sequence[str],
-    dev_texts: Sequence[str],
-    dev_labels: Sequence[str],
-    grid: Sequence[ClassifierParams],
-) -> ClassifierParams:
-    """The parameters in ``grid`` whose model scores the best macro-F1 on the dev split."""
-    best: tuple[float, int] | None = None
-    for index, params in enumerate(grid):
-        model = TextClassifier.train(texts, {"label": labels}, params)
-        predicted = [p.label for p in model.predict(dev_texts)["label"]]
-        score = float(f1_score(list(dev_labels), predicted, average="macro"))
-        if best is None or score > best[0]:
-            best = (score, index)
-    if best is None:
-        raise ValueError("empty parameter grid")
-    return grid[best[1]]
 
 
 def _calibrated(features: sp.csr_matrix, head: _Head) -> np.ndarray:
