@@ -23,8 +23,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol
 
-from sklearn.metrics import accuracy_score, f1_score, precision_recall_fscore_support
-
 DATASETS: tuple[str, ...] = ("own-topic", "own-kind", "vsfc-topic", "vsfc-sentiment", "vihsd")
 
 VSFC_TOPICS = ("lecturer", "training_program", "facility", "others")
@@ -78,7 +76,7 @@ def _read_csv(path: Path, columns: Sequence[str]) -> list[dict[str, str]]:
     if not path.is_file():
         raise DatasetError(f"missing dataset file: {path}")
     try:
-        with path.open(encoding="utf-8", newline="") as handle:
+        with path.open(encoding="utf-8-sig", newline="") as handle:
             reader = csv.DictReader(handle)
             missing = [c for c in columns if c not in (reader.fieldnames or ())]
             if missing:
@@ -112,7 +110,12 @@ def _labelled(
 
 
 def _load_split_csv(
-    name: str, folder: Path, text_column: str, label_column: str, names: Sequence[str], columns
+    name: str,
+    folder: Path,
+    text_column: str,
+    label_column: str,
+    names: Sequence[str],
+    columns: Sequence[str],
 ) -> Dataset:
     parts = {
         split: _labelled(folder / f"{split}.csv", text_column, label_column, names, columns)
@@ -135,7 +138,11 @@ def _load_corpus(name: str, corpus_dir: Path, key: str) -> Dataset:
         raise DatasetError(f"missing corpus: no *.jsonl file in {corpus_dir}")
     split: dict[str, tuple[list[str], list[str]]] = {"train": ([], []), "dev": ([], [])}
     for path in paths:
-        for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
+        try:
+            lines = path.read_text(encoding="utf-8").splitlines()
+        except UnicodeDecodeError as error:
+            raise DatasetError(f"{path}: not UTF-8 ({error})") from error
+        for number, line in enumerate(lines, start=1):
             if not line.strip():
                 continue
             try:
@@ -185,6 +192,9 @@ def load_dataset(name: str, data_dir: Path, corpus_dir: Path) -> Dataset:
 
 def score(y_true: Sequence[str], y_pred: Sequence[str]) -> dict[str, Any]:
     """Return accuracy, macro/weighted F1 (fractions 0..1) and per-class precision/recall/F1."""
+    # Imported here so that the CLI can import this module without loading scikit-learn.
+    from sklearn.metrics import accuracy_score, f1_score, precision_recall_fscore_support
+
     labels = sorted(set(y_true) | set(y_pred))
     precision, recall, f1, support = precision_recall_fscore_support(
         y_true, y_pred, labels=labels, zero_division=0

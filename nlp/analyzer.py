@@ -92,9 +92,9 @@ class Analyzer:
         kinds = list(declared_kinds) if declared_kinds is not None else [None] * len(texts)
         originals = [unicodedata.normalize("NFC", text) for text in texts]
         normalised = [self._normalize(text) for text in originals]
-        probabilities = self._classifier.probabilities(normalised)
-        topics = self._labels(TOPIC, probabilities[TOPIC], normalised)
-        predicted_kinds = self._labels(KIND, probabilities[KIND], normalised)
+        classified = self._classifier.classify(normalised)
+        topics = self._labels(TOPIC, *classified[TOPIC], normalised)
+        predicted_kinds = self._labels(KIND, *classified[KIND], normalised)
         # A denunciation must be restricted whether the resident said so or the text shows it.
         flag_kinds = [
             "to_cao"
@@ -117,12 +117,14 @@ class Analyzer:
             )
         ]
 
-    def _labels(self, head: str, probabilities: np.ndarray, texts: Sequence[str]) -> list[Label]:
+    def _labels(
+        self, head: str, best: np.ndarray, probabilities: np.ndarray, texts: Sequence[str]
+    ) -> list[Label]:
         codes = self._classifier.heads[head]
         labels = []
         for row, text in enumerate(texts):
-            best = int(probabilities[row].argmax())
-            label = Label(codes[best], float(probabilities[row, best]), "model")
+            index = int(best[row])
+            label = Label(codes[index], float(probabilities[row, index]), "model")
             if label.confidence < self.review_threshold:
                 decided = self._rules[head].decide(text)
                 if decided is not None and decided[0] in codes:

@@ -190,21 +190,34 @@ class TextClassifier:
             format="csr",
         )
 
+    def classify(self, texts: Sequence[str]) -> dict[str, tuple[np.ndarray, np.ndarray]]:
+        """Per head: the index of each text's label, and the matrix of calibrated probabilities.
+
+        The label is the SVM's highest score, not the highest probability: the SVM learnt the
+        class weights, the calibration did not, and its argmax would undo them.
+        """
+        if not texts:
+            empty = np.zeros(0, dtype=int)
+            return {n: (empty, np.zeros((0, len(h.labels)))) for n, h in self._heads.items()}
+        features = self._features(texts)
+        result = {}
+        for name, head in self._heads.items():
+            scores = _scores(features, head)
+            result[name] = (scores.argmax(axis=1), _calibrated(scores, head))
+        return result
+
     def probabilities(self, texts: Sequence[str]) -> dict[str, np.ndarray]:
         """Per head, an (n_texts, n_labels) matrix of probabilities in the head's label order."""
-        if not texts:
-            return {name: np.zeros((0, len(h.labels))) for name, h in self._heads.items()}
-        features = self._features(texts)
-        return {name: _calibrated(features, head) for name, head in self._heads.items()}
+        return {name: probabilities for name, (_, probabilities) in self.classify(texts).items()}
 
     def predict(self, texts: Sequence[str]) -> dict[str, list[Prediction]]:
-        """Per head, the most probable label of each text."""
+        """Per head, each text's label with its calibrated probability."""
         result = {}
-        for name, probabilities in self.probabilities(texts).items():
+        for name, (best, probabilities) in self.classify(texts).items():
             labels = self._heads[name].labels
             result[name] = [
                 Prediction(labels[index], float(probabilities[row, index]))
-                for row, index in enumerate(probabilities.argmax(axis=1))
+                for row, index in enumerate(best)
             ]
         return result
 
@@ -287,15 +300,22 @@ def _fit_head(matrix: sp.csr_matrix, labels: list[str], params: ClassifierParams
     # Sigmoid calibration on cross-validated margins turns SVM scores into probabilities a
     # review threshold can be set on; ensemble=False keeps one SVM, not one per fold.
     calibrated = CalibratedClassifierCV(
-        LinearSVC(C=params.c, random_state=0),
+        LinearSVC(),
         method="sigmoid",
         cv=max(2, min(params.calibration_folds, smallest)),
         ensemble=False,
     )
-    # Class weights go in as sample weights: CalibratedClassifierCV re-encodes the labels, so a
-    # class_weight dict keyed by label would not reach the SVM intact.
+    # The labels are encoded as ints first: CalibratedClassifierCV re-encodes string labels, so a
+    # class_weight dict keyed by them would not reach the SVM. Weighting the SVM only (not the
+    # calibration) keeps the probabilities honest while the SVM's decisions favour rare labels.
+    classes, encoded = np.unique(np.array(labels), return_inverse=True)
     weights = _class_weights(labels, params)
-    calibrated.fit(matrix, labels, sample_weight=np.array([weights[y] for y in labels]))
+    calibrated.estimator = LinearSVC(
+        C=params.c,
+        class_weight={index: weights[label] for index, label in enumerate(classes)},
+        random_state=0,
+    )
+    calibrated.fit(matrix, encoded)
     fitted = calibrated.calibrated_classifiers_[0]
     coef, intercept = fitted.estimator.coef_, fitted.estimator.intercept_
     calibrators = list(fitted.calibrators)
@@ -303,7 +323,7 @@ def _fit_head(matrix: sp.csr_matrix, labels: list[str], params: ClassifierParams
         coef, intercept = np.vstack([-coef, coef]), np.concatenate([-intercept, intercept])
         calibrators = [None, *calibrators]
     return _Head(
-        labels=tuple(str(label) for label in calibrated.classes_),
+        labels=tuple(str(classes[index]) for index in calibrated.classes_),
         coef=np.asarray(coef, dtype=np.float32),
         intercept=np.asarray(intercept, dtype=np.float32),
         calibration=np.array(
@@ -318,8 +338,11 @@ def _class_weights(labels: list[str], params: ClassifierParams) -> dict[str, flo
     return {label: weight**params.class_weight_power for label, weight in balanced.items()}
 
 
-def _calibrated(features: sp.csr_matrix, head: _Head) -> np.ndarray:
-    scores = features @ head.coef.T + head.intercept
+def _scores(features: sp.csr_matrix, head: _Head) -> np.ndarray:
+    return np.asarray(features @ head.coef.T + head.intercept)
+
+
+def _calibrated(scores: np.ndarray, head: _Head) -> np.ndarray:
     a, b = head.calibration[:, 0], head.calibration[:, 1]
     # The one-vs-rest sigmoid calibration sklearn applies, then normalised to sum to 1.
     probabilities = 1.0 / (1.0 + np.exp(a * scores + b))
