@@ -9,8 +9,6 @@ Datasets are read at run time from a data directory (never copied into the repos
 from __future__ import annotations
 
 import csv
-import inspect
-import json
 import os
 import random
 import re
@@ -23,6 +21,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol
 
+from bot.nlp_models import CorpusError, load_corpus
+
 DATASETS: tuple[str, ...] = ("own-topic", "own-kind", "vsfc-topic", "vsfc-sentiment", "vihsd")
 
 VSFC_TOPICS = ("lecturer", "training_program", "facility", "others")
@@ -31,8 +31,6 @@ VIHSD_LABELS = ("CLEAN", "OFFENSIVE", "HATE")
 
 # fastText supervised baseline: the issue's fixed parameters, everything else fastText's default.
 FASTTEXT_PARAMS: dict[str, Any] = {"wordNgrams": 2, "minn": 2, "maxn": 5, "epoch": 25}
-
-_CORPUS_KEYS = frozenset({"id", "text", "topic", "kind", "split"})
 
 
 class DatasetError(Exception):
@@ -53,11 +51,7 @@ class Dataset:
 
 
 class Engine(Protocol):
-    """A trainable text classifier as the benchmark sees it.
-
-    An engine whose ``fit`` also takes a keyword ``dev`` receives ``(dev_texts, dev_labels)``
-    when the dataset has a dev split, to choose its own hyper-parameters there (never on test).
-    """
+    """A trainable text classifier as the benchmark sees it."""
 
     def fit(self, texts: Sequence[str], labels: Sequence[str]) -> None:
         """Train on ``texts`` labelled ``labels``."""
@@ -133,28 +127,14 @@ def _load_split_csv(
 
 
 def _load_corpus(name: str, corpus_dir: Path, key: str) -> Dataset:
-    paths = sorted(corpus_dir.glob("*.jsonl")) if corpus_dir.is_dir() else []
-    if not paths:
-        raise DatasetError(f"missing corpus: no *.jsonl file in {corpus_dir}")
+    try:
+        examples = load_corpus(corpus_dir)
+    except (FileNotFoundError, CorpusError) as error:
+        raise DatasetError(str(error)) from error
     split: dict[str, tuple[list[str], list[str]]] = {"train": ([], []), "dev": ([], [])}
-    for path in paths:
-        try:
-            lines = path.read_text(encoding="utf-8").splitlines()
-        except UnicodeDecodeError as error:
-            raise DatasetError(f"{path}: not UTF-8 ({error})") from error
-        for number, line in enumerate(lines, start=1):
-            if not line.strip():
-                continue
-            try:
-                row = json.loads(line)
-            except json.JSONDecodeError as error:
-                raise DatasetError(f"{path}:{number}: not JSON ({error.msg})") from error
-            if not isinstance(row, dict) or not set(row) >= _CORPUS_KEYS:
-                raise DatasetError(f"{path}:{number}: needs keys {', '.join(sorted(_CORPUS_KEYS))}")
-            if row["split"] not in split or not all(isinstance(row[k], str) for k in ("text", key)):
-                raise DatasetError(f"{path}:{number}: bad split {row['split']!r} or text/{key}")
-            split[row["split"]][0].append(row["text"])
-            split[row["split"]][1].append(row[key])
+    for example in examples:
+        split[example.split][0].append(example.text)
+        split[example.split][1].append(getattr(example, key))
     if not split["train"][0] or not split["dev"][0]:
         raise DatasetError(f"{corpus_dir}: the corpus needs both train and dev examples")
     return Dataset(
@@ -298,21 +278,10 @@ class FastTextBaseline:
 # --- evaluation ---------------------------------------------------------------------------
 
 
-def _takes_dev(engine: Engine) -> bool:
-    try:
-        return "dev" in inspect.signature(engine.fit).parameters
-    except (TypeError, ValueError):
-        return False
-
-
 def _run(dataset: Dataset, engine: Engine) -> dict[str, Any]:
     train = (list(dataset.train_texts), list(dataset.train_labels))
     started = time.perf_counter()
-    if dataset.dev_texts and _takes_dev(engine):
-        dev = (list(dataset.dev_texts), list(dataset.dev_labels))
-        engine.fit(*train, dev=dev)  # type: ignore[call-arg]
-    else:
-        engine.fit(*train)
+    engine.fit(*train)
     train_seconds = time.perf_counter() - started
     texts = list(dataset.test_texts)
     started = time.perf_counter()

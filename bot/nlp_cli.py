@@ -158,7 +158,6 @@ def bench_nlp(settings: Settings, *, messages: int, runs: int) -> dict[str, Any]
     started = time.perf_counter()
     train_and_save(settings)
     train_seconds = time.perf_counter() - started
-    analyzer = build_analyzer(settings)
     corpus = [row.text for row in load_corpus(corpus_dir(settings))]
     sample = (corpus * (messages // len(corpus) + 1))[:messages]
     rates = []
@@ -168,7 +167,6 @@ def bench_nlp(settings: Settings, *, messages: int, runs: int) -> dict[str, Any]
         for start in range(0, len(sample), CLASSIFY_BATCH):
             fresh.analyse_batch(sample[start : start + CLASSIFY_BATCH])
         rates.append(len(sample) / (time.perf_counter() - started))
-    del analyzer
     return {
         "train_seconds": round(train_seconds, 2),
         "messages": len(sample),

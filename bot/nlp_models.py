@@ -8,6 +8,7 @@ import logging
 import os
 import tempfile
 import time
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
@@ -46,15 +47,38 @@ def corpus_dir(settings: Settings) -> Path:
     return settings.nlp_corpus_dir or DEFAULT_CORPUS_DIR
 
 
+class CorpusError(ValueError):
+    """A corpus line is not a well-formed example; the message names the file and line."""
+
+
+CORPUS_KEYS = ("id", "text", "topic", "kind", "split")
+
+
 def load_corpus(directory: Path) -> list[CorpusExample]:
     """Every example of every `*.jsonl` file in ``directory``, in file and line order."""
+    paths = sorted(directory.glob("*.jsonl")) if directory.is_dir() else []
+    if not paths:
+        raise FileNotFoundError(f"missing corpus: no *.jsonl file in {directory}")
     examples = []
-    for path in sorted(directory.glob("*.jsonl")):
-        for line in path.read_text(encoding="utf-8").splitlines():
-            if line.strip():
-                examples.append(CorpusExample(**json.loads(line)))
-    if not examples:
-        raise FileNotFoundError(f"no corpus examples in {directory}")
+    for path in paths:
+        try:
+            lines = path.read_text(encoding="utf-8").splitlines()
+        except UnicodeDecodeError as error:
+            raise CorpusError(f"{path}: not UTF-8 ({error})") from error
+        for number, line in enumerate(lines, start=1):
+            if not line.strip():
+                continue
+            try:
+                row = json.loads(line)
+            except json.JSONDecodeError as error:
+                raise CorpusError(f"{path}:{number}: not JSON ({error.msg})") from error
+            if not isinstance(row, dict) or not all(
+                isinstance(row.get(key), str) for key in CORPUS_KEYS
+            ):
+                raise CorpusError(f"{path}:{number}: needs string keys {', '.join(CORPUS_KEYS)}")
+            if row["split"] not in ("train", "dev"):
+                raise CorpusError(f"{path}:{number}: bad split {row['split']!r}")
+            examples.append(CorpusExample(**{key: row[key] for key in CORPUS_KEYS}))
     return examples
 
 
@@ -78,12 +102,10 @@ def normalizer() -> Normalizer:
     return Normalizer(nlp_config.ABBREVIATIONS)
 
 
-def train_classifier(
-    directory: Path, *, splits: tuple[str, ...] = ("train", "dev"), params: ClassifierParams
-) -> TextClassifier:
-    """Train the topic and kind heads on the chosen splits of the corpus."""
+def train_classifier(examples: Sequence[CorpusExample], params: ClassifierParams) -> TextClassifier:
+    """Train the topic and kind heads on ``examples``."""
     normalise = normalizer()
-    rows = [row for row in load_corpus(directory) if row.split in splits]
+    rows = list(examples)
     texts = [normalise(row.text) for row in rows]
     return TextClassifier.train(
         texts, {"topic": [r.topic for r in rows], "kind": [r.kind for r in rows]}, params
@@ -108,10 +130,11 @@ def train_and_save(settings: Settings, params: ClassifierParams | None = None) -
     params = params or ClassifierParams()
     directory = corpus_dir(settings)
     started = time.perf_counter()
-    classifier = train_classifier(directory, params=params)
+    examples = load_corpus(directory)
+    classifier = train_classifier(examples, params)
     metadata = {
         "training_data_sha256": training_fingerprint(directory, params),
-        "examples": len(load_corpus(directory)),
+        "examples": len(examples),
         "trained_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
         "train_seconds": round(time.perf_counter() - started, 2),
     }

@@ -6,8 +6,8 @@
 - TOPIC_KEYWORDS / KIND_KEYWORDS: phrases that settle a label when the statistical model is
   unsure. Matching ignores case and diacritics and respects word boundaries, so "so do" matches
   "sổ đỏ". A phrase should name the field unmistakably; generic words ("đường", "tiền") belong
-  to the model, not here. After editing, run `ykien nlp train` (or restart: a changed list
-  retrains the models automatically).
+  to the model, not here. Rules apply at run time: a restart picks up an edit, no retraining.
+- Editing ABBREVIATIONS changes what the models learn from: the next start retrains them.
 """
 
 ABBREVIATIONS: dict[str, str] = {

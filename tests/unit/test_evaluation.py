@@ -273,37 +273,6 @@ def test_evaluate_returns_every_key_for_engine_and_baseline() -> None:
     json.dumps(result)  # what --json prints
 
 
-class DevAwareEngine(MajorityEngine):
-    """Records the dev split it was given."""
-
-    seen: tuple[list[str], list[str]] | None = None
-
-    def fit(
-        self,
-        texts: Sequence[str],
-        labels: Sequence[str],
-        dev: tuple[list[str], list[str]] | None = None,
-    ) -> None:
-        super().fit(texts, labels)
-        DevAwareEngine.seen = dev
-
-
-def test_an_engine_that_takes_dev_gets_the_dev_split_and_never_test() -> None:
-    ds = _toy()
-    with_dev = Dataset(
-        *(getattr(ds, f) for f in ("name", "train_texts", "train_labels")),
-        ds.test_texts,
-        ds.test_labels,
-        ("mất điện",),
-        ("dien",),
-    )
-    evaluate(with_dev, DevAwareEngine, make_baseline=MajorityEngine)
-    assert DevAwareEngine.seen == (["mất điện"], ["dien"])
-    DevAwareEngine.seen = None
-    evaluate(ds, DevAwareEngine, make_baseline=MajorityEngine)  # no dev split: plain fit
-    assert DevAwareEngine.seen is None
-
-
 def test_fasttext_parameters_follow_the_issue() -> None:
     params = FastTextBaseline().params
     assert {k: params[k] for k in ("wordNgrams", "minn", "maxn", "epoch", "thread")} == {

@@ -81,3 +81,19 @@ def test_an_empty_corpus_is_an_error(tmp_path: Path) -> None:
     settings = Settings(YKIEN_DATA_DIR=tmp_path / "data", YKIEN_NLP_CORPUS_DIR=tmp_path / "empty")
     with pytest.raises(FileNotFoundError):
         nlp_models.load_or_train_classifier(settings)
+
+
+@pytest.mark.parametrize(
+    ("line", "message"),
+    [
+        ("{not json", "not JSON"),
+        ('{"id": "x-1", "text": "a", "topic": "khac", "kind": "gop_y"}', "needs string keys"),
+        ('{"id": "x-1", "text": 5, "topic": "khac", "kind": "gop_y", "split": "dev"}', "needs"),
+        ('{"id": "x-1", "text": "a", "topic": "khac", "kind": "gop_y", "split": "test"}', "split"),
+    ],
+)
+def test_a_malformed_corpus_line_is_named(tmp_path: Path, line: str, message: str) -> None:
+    corpus = write_tiny_corpus(tmp_path / "corpus")
+    (corpus / "zz.jsonl").write_text(line + "\n", encoding="utf-8")
+    with pytest.raises(nlp_models.CorpusError, match=rf"zz\.jsonl:1: .*{message}"):
+        nlp_models.load_corpus(corpus)
