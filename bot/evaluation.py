@@ -358,6 +358,9 @@ def format_report(result: dict[str, Any]) -> str:
         ("model bytes", f"{engine['model_bytes']:,}", f"{baseline['model_bytes']:,}"),
     ]
     lines += [f"{name:<26}{a:>14}{b:>14}" for name, a, b in rows]
+    if "engine_params" in result:
+        chosen = result["engine_params"]
+        lines.append(f"engine C {chosen['c']}, class-weight power {chosen['class_weight_power']}")
     lines += ["", f"{'class':<22}{'P %':>8}{'R %':>8}{'F1 %':>8}{'ft F1 %':>9}{'support':>9}"]
     for label, figures in engine["per_class"].items():
         theirs = baseline["per_class"].get(label, {}).get("f1", 0.0)

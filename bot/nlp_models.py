@@ -21,6 +21,7 @@ from nlp.analyzer import Analyzer
 from nlp.classifier import FORMAT_VERSION, ClassifierParams, ModelFormatError, TextClassifier
 from nlp.flags import FlagDetector, ModerationLexicons
 from nlp.normalize import Normalizer
+from nlp.offensive import FORMAT_VERSION as OFFENSIVE_FORMAT_VERSION
 from nlp.offensive import OffensiveSpanModel
 from nlp.rules import KeywordRules
 
@@ -161,17 +162,36 @@ def load_or_train_classifier(settings: Settings) -> TextClassifier:
     return classifier
 
 
+def offensive_fingerprint(vihos_dir: Path, corpus: Path) -> str:
+    """Hash of everything the insult model learns from: ViHOS train/dev, the corpus, the format."""
+    digest = hashlib.sha256(f"offensive-format-{OFFENSIVE_FORMAT_VERSION}".encode())
+    for path in [vihos_dir / "train.csv", vihos_dir / "dev.csv", *sorted(corpus.glob("*.jsonl"))]:
+        digest.update(path.name.encode())
+        digest.update(path.read_bytes() if path.exists() else b"<missing>")
+    return digest.hexdigest()
+
+
 def load_or_train_offensive(settings: Settings) -> OffensiveSpanModel | None:
-    """The ViHOS-trained insult model, trained on first use if ViHOS is configured."""
+    """The ViHOS-trained insult model; (re)trained when missing, damaged or its data changed.
+
+    Without ViHOS configured a saved model is used as it is (nothing to check it against).
+    """
     path = settings.model_dir / OFFENSIVE_FILE
+    saved = None
     if path.exists():
         try:
-            return OffensiveSpanModel.load(path)
+            saved = OffensiveSpanModel.load(path)
         except ModelFormatError as error:
             logger.warning("ignoring the saved insult model: %s", error)
     if settings.vihos_dir is None:
-        logger.info("YKIEN_VIHOS_DIR is not set: insults are detected by the lexicon only")
-        return None
+        if saved is None:
+            logger.info("YKIEN_VIHOS_DIR is not set: insults are detected by the lexicon only")
+        return saved
+    expected = offensive_fingerprint(settings.vihos_dir, corpus_dir(settings))
+    if saved is not None and saved.metadata.get("training_data_sha256") == expected:
+        return saved
+    if saved is not None:
+        logger.info("retraining the insult model: ViHOS or the corpus changed since it was saved")
     return train_offensive(settings)
 
 
@@ -189,9 +209,13 @@ def train_offensive(settings: Settings) -> OffensiveSpanModel:
     )
     path = settings.model_dir / OFFENSIVE_FILE
     path.parent.mkdir(parents=True, exist_ok=True)
-    model.save(path, {"trained_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())})
+    metadata = {
+        "training_data_sha256": offensive_fingerprint(settings.vihos_dir, corpus_dir(settings)),
+        "trained_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+    }
+    model.save(path, metadata)
     logger.info("trained the insult model on ViHOS in %.1f s", time.perf_counter() - started)
-    return model
+    return OffensiveSpanModel.load(path)  # as saved, metadata included
 
 
 def lexicons() -> ModerationLexicons:

@@ -32,6 +32,7 @@ import io
 import itertools
 import json
 import math
+import os
 import re
 import threading
 import time
@@ -387,7 +388,8 @@ class OffensiveSpanModel:
             "coef_value": self._coef[nonzero].astype(np.float32),
         }
         path = Path(path)
-        tmp = path.with_name(path.name + ".tmp")
+        # A name of its own per process: several bot processes may train on one start.
+        tmp = path.with_name(f"{path.name}.{os.getpid()}.tmp")
         with zipfile.ZipFile(tmp, "w", compression=zipfile.ZIP_DEFLATED) as zf:
             for name, array in arrays.items():
                 buf = io.BytesIO()

@@ -9,7 +9,7 @@ import zipfile
 import numpy as np
 import pytest
 
-from nlp.classifier import ClassifierParams, ModelFormatError, TextClassifier
+from nlp.classifier import ClassifierParams, ModelFormatError, TextClassifier, select_params
 from nlp.text import fold
 
 TOPIC_TEXTS = {
@@ -153,6 +153,32 @@ def test_training_rejects_bad_targets() -> None:
         TextClassifier.train(["a", "b"], {"x": ["1"]})
     with pytest.raises(ValueError, match="two labels"):
         TextClassifier.train(["a b", "c d"], {"x": ["1", "1"]}, ClassifierParams(min_df=1))
+
+
+# Twelve road reports and two land ones: without class weights a strongly regularised SVM
+# files everything under the big label; weighted, it finds the small one.
+ROADS = ["đường ngập nước", "cống tắc", "đèn đường hỏng", "ổ gà giữa đường", "cầu yếu", "vỉa hè vỡ"]
+ROADS += ["đường lún", "mương tắc", "xe tải cày nát đường", "đường tối", "đường bụi", "ngập mưa"]
+LAND = ["thu hồi đất", "sổ đỏ"]
+
+
+@pytest.mark.parametrize("weighted_first", [True, False])
+def test_select_params_picks_the_candidate_that_does_best_on_dev(weighted_first: bool) -> None:
+    texts, labels = ROADS + LAND, ["gt"] * len(ROADS) + ["dd"] * len(LAND)
+    dev_texts, dev_labels = (
+        ["đất bị thu hồi", "chưa có sổ đỏ đất", "đường ngập"],
+        ["dd", "dd", "gt"],
+    )
+    weighted = ClassifierParams(min_df=1, c=0.01, class_weight_power=1.0)
+    unweighted = ClassifierParams(min_df=1, c=0.01, class_weight_power=0.0)
+    candidates = [weighted, unweighted] if weighted_first else [unweighted, weighted]
+    assert select_params(texts, labels, dev_texts, dev_labels, candidates) == weighted
+
+
+def test_select_params_needs_a_candidate() -> None:
+    texts, targets = _dataset()
+    with pytest.raises(ValueError, match="no candidate"):
+        select_params(texts, targets["topic"], texts, targets["topic"], [])
 
 
 @pytest.mark.parametrize(

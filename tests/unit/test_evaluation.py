@@ -300,3 +300,19 @@ def test_format_report_shows_both_columns_in_percent() -> None:
     assert "60.00" in text and "98.77" in text
     assert "fastText" in text and "dien" in text and "nuoc" in text
     assert "w/o train dups (n=4)" in text
+
+
+def test_generic_engine_chooses_its_parameters_on_the_dev_split() -> None:
+    from bot.nlp_cli import SELECTION_GRID, GenericEngine
+    from nlp.classifier import ClassifierParams
+
+    texts = ["mất điện cả ngày", "cúp điện liên tục", "điện chập chờn", "nước đục ngầu"]
+    texts += ["mất nước sinh hoạt", "nước máy có mùi"]
+    labels = ["dien"] * 3 + ["nuoc"] * 3
+    dev = (["điện mất hoài", "nước bẩn quá"], ["dien", "nuoc"])
+    tuned, shipped = GenericEngine(dev=dev), GenericEngine()
+    tuned.fit(texts, labels)
+    shipped.fit(texts, labels)
+    assert tuned.params in SELECTION_GRID
+    assert shipped.params == ClassifierParams()
+    assert tuned.predict(dev[0]) == dev[1]

@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import csv
 import json
-import random
 import zipfile
 from pathlib import Path
 
@@ -19,52 +17,16 @@ from nlp.offensive import (
     read_spans_csv,
     span_f1,
 )
-
-# Made-up data in the ViHOS layout: a few insult phrases inside ordinary sentences.
-_INSULTS = ("đồ khốn", "thằng xạo", "óc bã", "đần thối")
-_CLEAN = (
-    "hôm nay trời mưa to quá",
-    "đường làng bị ngập sâu",
-    "xin hỏi thủ tục cấp sổ đỏ",
-    "cảm ơn các anh đã sửa đèn",
-    "nước sạch chưa về tới xóm",
-    "trường học cần thêm phòng",
-    "chợ quê họp từ sáng sớm",
-    "cán bộ phường làm việc nhanh",
-)
-
-
-def _rows(n: int, seed: int) -> list[tuple[str, list[int]]]:
-    rng = random.Random(seed)
-    rows = []
-    for _ in range(n):
-        left, right = rng.choice(_CLEAN), rng.choice(_CLEAN)
-        if rng.random() < 0.5:
-            rows.append((f"{left} {right}", []))
-            continue
-        insult = rng.choice(_INSULTS)
-        text = f"{left} {insult} {right}"
-        start = len(left) + 1
-        rows.append((text, list(range(start, start + len(insult)))))
-    return rows
-
-
-def _write(path: Path, rows: list[tuple[str, list[int]]]) -> Path:
-    with path.open("w", encoding="utf-8", newline="") as fh:
-        writer = csv.writer(fh)
-        writer.writerow(["", "content", "index_spans"])
-        for i, (text, spans) in enumerate(rows):
-            writer.writerow([i, text, json.dumps(spans)])
-    return path
+from tests.vihos_data import vihos_rows, write_vihos_csv
 
 
 @pytest.fixture(scope="module")
 def data(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
     root = tmp_path_factory.mktemp("vihos_synthetic")
     return {
-        "train": _write(root / "train.csv", _rows(300, seed=1)),
-        "dev": _write(root / "dev.csv", _rows(80, seed=2)),
-        "test": _write(root / "test.csv", _rows(80, seed=3)),
+        "train": write_vihos_csv(root / "train.csv", vihos_rows(300, seed=1)),
+        "dev": write_vihos_csv(root / "dev.csv", vihos_rows(80, seed=2)),
+        "test": write_vihos_csv(root / "test.csv", vihos_rows(80, seed=3)),
     }
 
 
@@ -124,7 +86,7 @@ def test_save_load_round_trip(model: OffensiveSpanModel, tmp_path: Path) -> None
     path = tmp_path / "model.npz"
     model.save(path, {"name": "synthetic", "note": "tiếng Việt"})
     loaded = OffensiveSpanModel.load(path)
-    texts = [text for text, _ in _rows(50, seed=4)] + ["chào", "ĐỒ KHỐN!!!"]
+    texts = [text for text, _ in vihos_rows(50, seed=4)] + ["chào", "ĐỒ KHỐN!!!"]
     assert loaded.predict_spans(texts) == model.predict_spans(texts)
     assert loaded.threshold == model.threshold
     assert loaded.metadata == {"name": "synthetic", "note": "tiếng Việt"}
@@ -211,6 +173,6 @@ def test_clean_texts_lower_false_positives(data: dict[str, Path]) -> None:
 
 
 def test_training_needs_both_classes(tmp_path: Path) -> None:
-    path = _write(tmp_path / "clean.csv", [("chào buổi sáng", [])] * 5)
+    path = write_vihos_csv(tmp_path / "clean.csv", [("chào buổi sáng", [])] * 5)
     with pytest.raises(ValueError, match="both"):
         OffensiveSpanModel.train(path)
