@@ -12,25 +12,19 @@ import tempfile
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 
-from aiohttp import web
 from telegram.error import TelegramError
 
-from bot import bench_dedup, nlp_cli
+from bot import bench_dedup, nlp_cli, zalo_cli
 from bot.app import App, build_app
 from bot.channels.shell_adapter import run_shell
-from bot.channels.telegram_adapter import ALLOWED_UPDATES, TelegramAdapter, make_bot
 from bot.demo import run_demo
 from bot.export import FORMATS, export_text, export_xlsx
-from bot.web import build_web_app
+from bot.runner import UsageError, run_channels
 from config import texts
 from config.settings import Settings
 from storage.db import Database
 
 logger = logging.getLogger("ykien")
-
-
-class UsageError(Exception):
-    """A command cannot run with the given settings; the message says what to set."""
 
 
 def _stop_event() -> asyncio.Event:
@@ -41,54 +35,14 @@ def _stop_event() -> asyncio.Event:
     return stop
 
 
-def _telegram(app: App) -> TelegramAdapter:
-    token = app.settings.telegram_bot_token
-    if token is None:
-        raise UsageError("TELEGRAM_BOT_TOKEN is not set: there is no channel to run.")
-    bot = make_bot(token.get_secret_value(), app.settings.telegram_api_base_url)
-    return TelegramAdapter(bot, app.engine)
-
-
 async def cmd_run(app: App, _args: argparse.Namespace) -> None:
-    """Long-poll every configured channel until SIGINT/SIGTERM."""
-    adapter = _telegram(app)
-    stop = _stop_event()
-    async with adapter.bot:
-        logger.info("polling Telegram as @%s", adapter.bot.username)
-        await adapter.poll(stop)
+    """Run every configured channel (polling, or webhooks where a URL is set) until a signal."""
+    await run_channels(app, _stop_event(), serve=False)
 
 
 async def cmd_serve(app: App, _args: argparse.Namespace) -> None:
-    """Serve webhooks on YKIEN_HTTP_HOST:YKIEN_HTTP_PORT until SIGINT/SIGTERM."""
-    settings = app.settings
-    # Handle SIGTERM from the start: /healthz answers before the webhook is registered, and a
-    # signal in between must still shut down cleanly rather than kill the process.
-    stop = _stop_event()
-    adapter = None
-    secret = ""
-    if settings.telegram_bot_token is not None:
-        if settings.telegram_webhook_secret is None:
-            raise UsageError("TELEGRAM_WEBHOOK_SECRET is required to receive Telegram webhooks.")
-        adapter = _telegram(app)
-        secret = settings.telegram_webhook_secret.get_secret_value()
-    runner = web.AppRunner(build_web_app(telegram=adapter, telegram_secret=secret))
-    try:
-        if adapter is not None:
-            await adapter.bot.initialize()
-        await runner.setup()
-        site = web.TCPSite(runner, settings.http_host, settings.http_port)
-        await site.start()
-        logger.info("serving on http://%s:%s", settings.http_host, settings.http_port)
-        if adapter is not None and settings.telegram_webhook_url:
-            await adapter.bot.set_webhook(
-                settings.telegram_webhook_url, secret_token=secret, allowed_updates=ALLOWED_UPDATES
-            )
-            logger.info("Telegram webhook registered")
-        await stop.wait()
-    finally:
-        await runner.cleanup()
-        if adapter is not None:
-            await adapter.bot.shutdown()
+    """Like `run`, but Telegram and Zalo Bot take webhooks and /healthz always answers."""
+    await run_channels(app, _stop_event(), serve=True)
 
 
 async def cmd_shell(app: App, args: argparse.Namespace) -> None:
@@ -129,8 +83,8 @@ def build_parser() -> argparse.ArgumentParser:
     """The argument parser of every subcommand."""
     parser = argparse.ArgumentParser(prog="ykien", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
-    sub.add_parser("run", help="long-poll the configured channels")
-    sub.add_parser("serve", help="serve webhooks (and /healthz)")
+    sub.add_parser("run", help="run every configured channel (polling, or webhooks where set)")
+    sub.add_parser("serve", help="like run, with webhooks for every channel and /healthz")
     shell = sub.add_parser("shell", help="chat with the bot in the terminal")
     shell.add_argument("--user", default="local", help="identity of the terminal resident")
     demo = sub.add_parser("demo", help="run sample conversations on the configured database")
@@ -142,6 +96,7 @@ def build_parser() -> argparse.ArgumentParser:
     db_sub = db.add_subparsers(dest="db_command", required=True)
     db_sub.add_parser("upgrade", help="apply pending migrations")
     nlp_cli.add_parsers(sub)
+    zalo_cli.add_parsers(sub)
     bench = sub.add_parser("bench", help="measure speed (figures for the release notes)")
     bench_sub = bench.add_subparsers(dest="bench_command", required=True)
     bench_nlp = bench_sub.add_parser("nlp", help="first-start training and pipeline throughput")
@@ -198,9 +153,13 @@ def main(argv: list[str] | None = None) -> int:
     )
     # httpx logs every request URL at INFO, and Telegram URLs carry the bot token.
     logging.getLogger("httpx").setLevel(logging.WARNING)
+    # aiosqlite logs every statement's parameters at DEBUG: message texts and OAuth tokens.
+    logging.getLogger("aiosqlite").setLevel(logging.INFO)
     try:
         if args.command == "nlp":
             nlp_cli.run(args, settings)
+        elif args.command == "zalo":
+            zalo_cli.run(args, settings)
         elif args.command == "bench":
             _bench(args, settings)
         else:

@@ -5,11 +5,16 @@ from __future__ import annotations
 import hmac
 import json
 import logging
+from typing import TYPE_CHECKING
 
 from aiohttp import web
 from telegram import Update
 
 from bot.channels.telegram_adapter import TelegramAdapter
+
+if TYPE_CHECKING:
+    from bot.channels.zalo_bot import ZaloBotAdapter
+    from bot.channels.zalo_oa import ZaloOaAdapter
 
 logger = logging.getLogger(__name__)
 
@@ -56,7 +61,11 @@ async def telegram_webhook(request: web.Request) -> web.Response:
 
 
 def build_web_app(
-    *, telegram: TelegramAdapter | None = None, telegram_secret: str = ""
+    *,
+    telegram: TelegramAdapter | None = None,
+    telegram_secret: str = "",
+    zalo_bot: ZaloBotAdapter | None = None,
+    zalo_oa: ZaloOaAdapter | None = None,
 ) -> web.Application:
     """The aiohttp application with the routes of the configured channels."""
     app = web.Application(client_max_size=MAX_BODY_BYTES)
@@ -65,4 +74,8 @@ def build_web_app(
         app[TELEGRAM_ADAPTER] = telegram
         app[TELEGRAM_SECRET] = telegram_secret
         app.router.add_post("/webhooks/telegram", telegram_webhook)
+    if zalo_bot is not None:
+        app.router.add_post("/webhooks/zalo-bot", zalo_bot.handle_webhook)
+    if zalo_oa is not None:
+        app.router.add_post("/webhooks/zalo-oa", zalo_oa.handle_webhook)
     return app

@@ -42,6 +42,39 @@ class Settings(BaseSettings):
     )
     telegram_webhook_url: str | None = Field(None, validation_alias=_env("TELEGRAM_WEBHOOK_URL"))
 
+    # Chats that receive operational alerts, as "channel:chat_id" separated by commas,
+    # e.g. "telegram:123456789,zalo_bot:6ede9afa66b88fe6d6a9".
+    admin_chats: str = Field("", validation_alias=_env("YKIEN_ADMIN_CHATS"))
+
+    zalo_bot_token: SecretStr | None = Field(None, validation_alias=_env("ZALO_BOT_TOKEN"))
+    zalo_bot_api_base_url: str = Field(
+        "https://bot-api.zaloplatforms.com", validation_alias=_env("ZALO_BOT_API_BASE_URL")
+    )
+    zalo_bot_webhook_secret: SecretStr | None = Field(
+        None, min_length=8, max_length=256, validation_alias=_env("ZALO_BOT_WEBHOOK_SECRET")
+    )
+    zalo_bot_webhook_url: str | None = Field(None, validation_alias=_env("ZALO_BOT_WEBHOOK_URL"))
+
+    zalo_oa_app_id: str | None = Field(None, validation_alias=_env("ZALO_OA_APP_ID"))
+    zalo_oa_app_secret: SecretStr | None = Field(None, validation_alias=_env("ZALO_OA_APP_SECRET"))
+    zalo_oa_secret_key: SecretStr | None = Field(None, validation_alias=_env("ZALO_OA_SECRET_KEY"))
+    zalo_oa_api_base_url: str = Field(
+        "https://openapi.zalo.me", validation_alias=_env("ZALO_OA_API_BASE_URL")
+    )
+    zalo_oauth_base_url: str = Field(
+        "https://oauth.zaloapp.com", validation_alias=_env("ZALO_OAUTH_BASE_URL")
+    )
+
+    @property
+    def admin_chat_list(self) -> list[tuple[str, str]]:
+        """`admin_chats` as (channel, chat id) pairs; malformed entries are left out."""
+        pairs = []
+        for entry in self.admin_chats.split(","):
+            channel, _, chat = entry.strip().partition(":")
+            if channel and chat:
+                pairs.append((channel, chat))
+        return pairs
+
     @property
     def model_dir(self) -> Path:
         """Where trained NLP models are kept."""

@@ -200,3 +200,10 @@ NLP_CANNOT_READ = "Không đọc được tệp {path}: {error}"
 NLP_BAD_JSON = "Dòng {line} không phải JSON hợp lệ ({error}); chưa ghi kết quả nào."
 NLP_BAD_ROW = 'Dòng {line} thiếu trường "text" kiểu chuỗi; chưa ghi kết quả nào.'
 NLP_NO_DATASET = "Không nạp được bộ dữ liệu {name}: {error}"
+
+# --- alerts to the admins (sent to YKIEN_ADMIN_CHATS) --------------------------------------------
+ALERT_ZALO_OA_REAUTHORIZE = (
+    "⚠️ Kênh Zalo OA đã mất quyền gửi tin (mã làm mới hết hiệu lực). Quản trị viên cần chạy "
+    "lệnh «ykien zalo oa-authorize» để cấp quyền lại; trong lúc chờ, trả lời cho cư dân trên "
+    "Zalo OA sẽ được giữ lại."
+)

@@ -175,7 +175,7 @@ class Attachment(Base):
         BigId, ForeignKey("submissions.id", ondelete="CASCADE"), index=True
     )
     kind: Mapped[str] = mapped_column(String(16))
-    file_id: Mapped[str | None] = mapped_column(String(256))
+    file_id: Mapped[str | None] = mapped_column(Text)  # a Telegram file id or a Zalo photo URL
     file_unique_id: Mapped[str | None] = mapped_column(String(128))
     width: Mapped[int | None] = mapped_column(Integer)
     height: Mapped[int | None] = mapped_column(Integer)
@@ -206,3 +206,42 @@ class AuditEntry(Base):
     action: Mapped[str] = mapped_column(String(64))
     subject: Mapped[str | None] = mapped_column(String(64))
     details: Mapped[dict[str, Any]] = mapped_column(JsonData, default=dict)
+
+
+class ChannelToken(Base):
+    """OAuth tokens of a channel account (e.g. a Zalo OA); `version` guards single-use refresh."""
+
+    __tablename__ = "channel_tokens"
+
+    name: Mapped[str] = mapped_column(String(64), primary_key=True)
+    access_token: Mapped[str] = mapped_column(Text)
+    access_expires_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    refresh_token: Mapped[str] = mapped_column(Text)
+    version: Mapped[int] = mapped_column(Integer, default=1)
+    updated_at: Mapped[datetime] = mapped_column(UtcDateTime())
+
+
+class ChannelContact(Base):
+    """What a channel needs to know to reach a person: their last message, and if it cannot."""
+
+    __tablename__ = "channel_contacts"
+
+    channel: Mapped[str] = mapped_column(String(16), primary_key=True)
+    external_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    last_message_id: Mapped[str | None] = mapped_column(String(128))
+    last_inbound_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
+    replies_to_last: Mapped[int] = mapped_column(Integer, default=0)
+    unreachable_since: Mapped[datetime | None] = mapped_column(UtcDateTime())
+
+
+class PendingMessage(Base):
+    """A reply the channel refused (the person is out of reach), kept until they write again."""
+
+    __tablename__ = "pending_messages"
+    __table_args__ = (Index(None, "channel", "external_id", "id"),)
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    channel: Mapped[str] = mapped_column(String(16))
+    external_id: Mapped[str] = mapped_column(String(64))
+    text: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime())

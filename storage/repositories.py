@@ -26,7 +26,7 @@ from storage.records import (
 )
 
 
-def _insert(session: AsyncSession, table: Any) -> Any:
+def dialect_insert(session: AsyncSession, table: Any) -> Any:
     """A dialect-specific INSERT that supports ON CONFLICT DO NOTHING."""
     if session.bind.dialect.name == "postgresql":
         return pg_insert(table)
@@ -125,7 +125,19 @@ class SqlPeople:
         return _person(row)
 
     async def delete(self, person_id: int) -> None:
-        """Remove the person row (their submissions keep no link to it)."""
+        """Remove the person row and what channels keep about them (replies held back too).
+
+        Their submissions keep no link to the person.
+        """
+        row = await self._session.get(models.Person, person_id)
+        if row is None:
+            return
+        for table in (models.ChannelContact, models.PendingMessage):
+            await self._session.execute(
+                delete(table).where(
+                    table.channel == row.channel, table.external_id == row.external_id
+                )
+            )
         await self._session.execute(delete(models.Person).where(models.Person.id == person_id))
 
 
@@ -159,7 +171,7 @@ class SqlConversations:
         self, channel: str, external_id: str, state: str, data: dict[str, Any], at: datetime
     ) -> None:
         """Insert or replace the state of one conversation."""
-        stmt = _insert(self._session, models.Conversation).values(
+        stmt = dialect_insert(self._session, models.Conversation).values(
             channel=channel, external_id=external_id, state=state, data=data, updated_at=at
         )
         stmt = stmt.on_conflict_do_update(
@@ -378,7 +390,7 @@ class SqlClusters:
             )
         else:
             cluster_id = await self._session.scalar(
-                _insert(self._session, models.Cluster)
+                dialect_insert(self._session, models.Cluster)
                 .values(
                     scope=scope,
                     size=1,
@@ -396,7 +408,7 @@ class SqlClusters:
         )
         if keys:
             await self._session.execute(
-                _insert(self._session, models.ClusterKey).on_conflict_do_nothing(
+                dialect_insert(self._session, models.ClusterKey).on_conflict_do_nothing(
                     index_elements=["scope", "band_key", "cluster_id"]
                 ),
                 [
@@ -534,7 +546,7 @@ class SqlInboundUpdates:
     async def claim(self, channel: str, update_id: str, at: datetime) -> bool:
         """Record an update as processed; False when it was processed before."""
         stmt = (
-            _insert(self._session, models.InboundUpdate)
+            dialect_insert(self._session, models.InboundUpdate)
             .values(channel=channel, update_id=update_id, processed_at=at)
             .on_conflict_do_nothing(index_elements=["channel", "update_id"])
         )

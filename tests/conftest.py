@@ -29,7 +29,7 @@ ADMIN_URL = os.environ.get(
     "YKIEN_TEST_POSTGRES_URL", "postgresql+asyncpg://postgres@127.0.0.1:5432/postgres"
 )
 TABLES = ("audit_log", "inbound_updates", "attachments", "submissions", "conversations", "people")
-TABLES += ("cluster_keys", "clusters")
+TABLES += ("cluster_keys", "clusters", "channel_tokens", "channel_contacts", "pending_messages")
 
 
 async def _admin(statement: str) -> None:

@@ -113,7 +113,9 @@ class Cli:
 def make_cli(directory: Path, models: Path) -> Cli:
     """A CLI with its own data dir, holding a copy of the session's trained models."""
     shutil.copytree(models, directory / "data" / "models")
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("TELEGRAM_", "YKIEN_"))}
+    env = {
+        k: v for k, v in os.environ.items() if not k.startswith(("TELEGRAM_", "YKIEN_", "ZALO_"))
+    }
     env.update(
         YKIEN_DATA_DIR=str(directory / "data"),
         YKIEN_LOG_LEVEL="INFO",

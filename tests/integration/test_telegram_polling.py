@@ -16,7 +16,6 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
-from sqlalchemy import text
 
 from bot.channels.telegram_adapter import TelegramAdapter, make_bot
 from config import taxonomy, texts
@@ -34,6 +33,7 @@ from tests.fakes.telegram_updates import (
     photo_update,
     text_update,
 )
+from tests.rows import count_rows
 
 TOKEN = "246810:POLLING-TEST-TOKEN"
 CONTENT = "Cống thoát nước đầu hẻm 45 bị tắc, mỗi lần mưa nước tràn vào nhà dân."
@@ -53,12 +53,6 @@ async def eventually(predicate: Callable[[], bool], what: str, timeout: float = 
         if loop.time() > deadline:
             raise AssertionError(f"timed out after {timeout}s waiting for {what}")
         await asyncio.sleep(0.01)
-
-
-async def count_rows(db: Database, table: str) -> int:
-    """Number of rows in one of our tables."""
-    async with db.engine.connect() as conn:
-        return int((await conn.execute(text(f"SELECT count(*) FROM {table}"))).scalar_one())
 
 
 async def stored_submissions(db: Database) -> list[Any]:

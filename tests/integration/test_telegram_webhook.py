@@ -14,7 +14,6 @@ from typing import Any
 import aiohttp
 import pytest
 from aiohttp import web
-from sqlalchemy import text
 
 from bot.channels.telegram_adapter import TelegramAdapter, make_bot
 from bot.web import MAX_BODY_BYTES, TELEGRAM_SECRET_HEADER, build_web_app
@@ -32,6 +31,7 @@ from tests.fakes.telegram_updates import (
     photo_update,
     text_update,
 )
+from tests.rows import count_rows, row_counts
 
 TOKEN = "135790:WEBHOOK-TEST-TOKEN"
 SECRET = "s3cr3t-webhook-token_0123456789"
@@ -39,16 +39,6 @@ CONTENT = "Đèn chiếu sáng trên đường Bạch Đằng hỏng cả tuần
 LOCALITY_QUERY = "phuong ben thanh"
 CODE_PATTERN = re.compile(r"YK-[0-9A-Z]{6}")
 TABLES = ("inbound_updates", "conversations", "people", "submissions")
-
-
-async def count_rows(db: Database, table: str) -> int:
-    """Number of rows in one of our tables."""
-    async with db.engine.connect() as conn:
-        return int((await conn.execute(text(f"SELECT count(*) FROM {table}"))).scalar_one())
-
-
-async def row_counts(db: Database) -> dict[str, int]:
-    return {table: await count_rows(db, table) for table in TABLES}
 
 
 async def stored_codes(db: Database) -> list[str]:
@@ -275,7 +265,7 @@ async def test_bad_secret_is_forbidden_and_changes_nothing(
     assert posted.status == 403
     assert posted.replies == []
     assert tg.calls == calls_before  # nothing was sent to Telegram at all
-    assert await row_counts(db) == dict.fromkeys(TABLES, 0)
+    assert await row_counts(db, TABLES) == dict.fromkeys(TABLES, 0)
 
 
 async def test_empty_configured_secret_never_matches(
@@ -287,7 +277,7 @@ async def test_empty_configured_secret_never_matches(
             posted = await Webhook(session, base_url, tg).post(command_update("start"), secret="")
     assert posted.status == 403
     assert tg.sent == []
-    assert await row_counts(db) == dict.fromkeys(TABLES, 0)
+    assert await row_counts(db, TABLES) == dict.fromkeys(TABLES, 0)
 
 
 @pytest.mark.parametrize(
@@ -306,7 +296,7 @@ async def test_malformed_json_is_bad_request(
     assert posted.status == 400
     assert posted.body == {"ok": False, "error": "malformed JSON"}
     assert tg.sent == []
-    assert await row_counts(db) == dict.fromkeys(TABLES, 0)
+    assert await row_counts(db, TABLES) == dict.fromkeys(TABLES, 0)
 
 
 @pytest.mark.parametrize(
@@ -328,7 +318,7 @@ async def test_json_that_is_not_an_update_is_bad_request(
     assert posted.status == 400
     assert posted.body == {"ok": False, "error": "not an update"}
     assert tg.sent == []
-    assert await row_counts(db) == dict.fromkeys(TABLES, 0)
+    assert await row_counts(db, TABLES) == dict.fromkeys(TABLES, 0)
 
 
 async def test_body_over_one_megabyte_is_too_large(
@@ -340,7 +330,7 @@ async def test_body_over_one_megabyte_is_too_large(
     posted = await hook.post(body)
     assert posted.status == 413
     assert tg.sent == []
-    assert await row_counts(db) == dict.fromkeys(TABLES, 0)
+    assert await row_counts(db, TABLES) == dict.fromkeys(TABLES, 0)
 
 
 async def test_redelivered_update_has_one_effect(

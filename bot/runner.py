@@ -1,0 +1,208 @@
+"""`ykien run` and `ykien serve`: every configured channel in one process.
+
+Telegram and the Zalo Bot Platform take updates by long polling, or by webhook when their
+webhook URL is set (`serve` always uses webhooks for them); the Zalo OA has webhooks only. The
+HTTP server (webhooks and /healthz) starts when any channel needs it, and always for `serve`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import functools
+import logging
+from collections.abc import Awaitable, Callable
+from contextlib import AsyncExitStack
+
+import aiohttp
+from aiohttp import web
+
+from bot.alerts import AdminAlerts, ChatSender
+from bot.app import App
+from bot.channels import zalo_bot, zalo_oa, zalo_oauth
+from bot.channels.telegram_adapter import ALLOWED_UPDATES, TelegramAdapter, make_bot
+from bot.web import build_web_app
+from config import texts
+from config.settings import Settings
+from handlers.messages import Outgoing
+from storage.channels import ChannelStore
+
+logger = logging.getLogger(__name__)
+
+Poller = Callable[[asyncio.Event], Awaitable[None]]
+
+
+class UsageError(Exception):
+    """A command cannot run with the given settings; the message says what to set."""
+
+
+def _require(value: object, message: str) -> None:
+    if not value:
+        raise UsageError(message)
+
+
+async def run_channels(app: App, stop: asyncio.Event, *, serve: bool) -> None:
+    """Start every configured channel; return when `stop` is set; raise if a channel fails."""
+    settings = app.settings
+    if not (settings.telegram_bot_token or settings.zalo_bot_token or settings.zalo_oa_app_id):
+        raise UsageError(
+            "No channel is configured: set TELEGRAM_BOT_TOKEN, ZALO_BOT_TOKEN or ZALO_OA_APP_ID."
+        )
+    senders: dict[str, ChatSender] = {}
+    alerts = AdminAlerts(settings.admin_chat_list, senders)
+    pollers: list[tuple[str, Poller]] = []
+    registrations: list[Callable[[], Awaitable[None]]] = []
+    routes: dict[str, object] = {}
+    async with AsyncExitStack() as stack:
+        session = await stack.enter_async_context(aiohttp.ClientSession())
+
+        if settings.telegram_bot_token is not None:
+            telegram = TelegramAdapter(
+                make_bot(
+                    settings.telegram_bot_token.get_secret_value(),
+                    settings.telegram_api_base_url,
+                ),
+                app.engine,
+            )
+            webhook = serve or bool(settings.telegram_webhook_url)
+            if webhook:
+                _require(
+                    settings.telegram_webhook_secret,
+                    "TELEGRAM_WEBHOOK_SECRET is required to receive Telegram webhooks.",
+                )
+            await telegram.bot.initialize()
+            stack.push_async_callback(telegram.bot.shutdown)
+            senders["telegram"] = _telegram_sender(telegram)
+            if webhook:
+                assert settings.telegram_webhook_secret is not None
+                secret = settings.telegram_webhook_secret.get_secret_value()
+                routes["telegram"] = telegram
+                routes["telegram_secret"] = secret
+                if settings.telegram_webhook_url:
+                    registrations.append(
+                        functools.partial(
+                            telegram.bot.set_webhook,
+                            settings.telegram_webhook_url,
+                            secret_token=secret,
+                            allowed_updates=ALLOWED_UPDATES,
+                        )
+                    )
+            else:
+                logger.info("polling Telegram as @%s", telegram.bot.username)
+                pollers.append(("telegram", telegram.poll))
+
+        if settings.zalo_bot_token is not None:
+            bot = _zalo_bot(settings, session, app)
+            senders[zalo_bot.CHANNEL] = bot.client.send_message
+            if serve or settings.zalo_bot_webhook_url:
+                _require(
+                    settings.zalo_bot_webhook_secret,
+                    "ZALO_BOT_WEBHOOK_SECRET (8-256 characters) is required for Zalo Bot webhooks.",
+                )
+                routes["zalo_bot"] = bot
+                if settings.zalo_bot_webhook_url:
+                    registrations.append(
+                        functools.partial(
+                            bot.client.set_webhook,
+                            settings.zalo_bot_webhook_url,
+                            bot.webhook_secret,
+                        )
+                    )
+            else:
+                logger.info("polling the Zalo Bot Platform")
+                pollers.append((zalo_bot.CHANNEL, bot.poll))
+
+        if settings.zalo_oa_app_id:
+            oa = _zalo_oa(settings, session, app, alerts)
+            stack.push_async_callback(oa.drain)
+            senders[zalo_oa.CHANNEL] = _oa_sender(oa)
+            routes["zalo_oa"] = oa
+
+        if serve or routes:
+            runner = web.AppRunner(build_web_app(**routes))  # type: ignore[arg-type]
+            await runner.setup()
+            stack.push_async_callback(runner.cleanup)
+            await web.TCPSite(runner, settings.http_host, settings.http_port).start()
+            logger.info("serving on http://%s:%s", settings.http_host, settings.http_port)
+        for register in registrations:
+            await register()
+        if registrations:
+            logger.info("%d webhook(s) registered", len(registrations))
+        await _until_stopped(stop, pollers)
+
+
+def _zalo_bot(
+    settings: Settings, session: aiohttp.ClientSession, app: App
+) -> zalo_bot.ZaloBotAdapter:
+    assert settings.zalo_bot_token is not None
+    client = zalo_bot.ZaloBotClient(
+        session, settings.zalo_bot_token.get_secret_value(), settings.zalo_bot_api_base_url
+    )
+    secret = settings.zalo_bot_webhook_secret
+    return zalo_bot.ZaloBotAdapter(
+        client, app.engine, webhook_secret=secret.get_secret_value() if secret else ""
+    )
+
+
+def _zalo_oa(
+    settings: Settings, session: aiohttp.ClientSession, app: App, alerts: AdminAlerts
+) -> zalo_oa.ZaloOaAdapter:
+    app_id = settings.zalo_oa_app_id
+    assert app_id
+    _require(settings.zalo_oa_app_secret, "ZALO_OA_APP_SECRET is required for the Zalo OA.")
+    _require(settings.zalo_oa_secret_key, "ZALO_OA_SECRET_KEY is required for the Zalo OA.")
+    assert settings.zalo_oa_app_secret is not None and settings.zalo_oa_secret_key is not None
+    store = ChannelStore(app.db)
+    oauth = zalo_oauth.ZaloOAuth(
+        session,
+        settings.zalo_oauth_base_url,
+        app_id,
+        settings.zalo_oa_app_secret.get_secret_value(),
+    )
+    tokens = zalo_oauth.OaTokens(
+        store,
+        oauth,
+        name=zalo_oauth.oa_token_name(app_id),
+        clock=app.engine.clock,
+        alert=functools.partial(alerts.notify, texts.ALERT_ZALO_OA_REAUTHORIZE),
+    )
+    client = zalo_oa.ZaloOaClient(session, settings.zalo_oa_api_base_url, tokens)
+    return zalo_oa.ZaloOaAdapter(
+        client,
+        app.engine,
+        store,
+        app_id=app_id,
+        secret_key=settings.zalo_oa_secret_key.get_secret_value(),
+    )
+
+
+def _telegram_sender(adapter: TelegramAdapter) -> ChatSender:
+    async def send(chat: str, text: str) -> None:
+        await adapter.bot.send_message(chat, text)
+
+    return send
+
+
+def _oa_sender(adapter: zalo_oa.ZaloOaAdapter) -> ChatSender:
+    async def send(chat: str, text: str) -> None:
+        await adapter.deliver(chat, [Outgoing(chat_id=chat, text=text)])
+
+    return send
+
+
+async def _until_stopped(stop: asyncio.Event, pollers: list[tuple[str, Poller]]) -> None:
+    """Run the pollers until `stop`; the error of a poller that fails stops the others too."""
+    tasks = {asyncio.create_task(poll(stop), name=name) for name, poll in pollers}
+    stopped = asyncio.create_task(stop.wait())
+    try:
+        done, _ = await asyncio.wait({stopped, *tasks}, return_when=asyncio.FIRST_COMPLETED)
+        for task in done - {stopped}:
+            if task.exception() is not None:
+                logger.error("channel %s stopped with an error", task.get_name())
+                raise task.exception()  # type: ignore[misc]
+    finally:
+        stop.set()  # the pollers finish their current update and return
+        stopped.cancel()
+        for task in tasks:
+            with contextlib.suppress(Exception, asyncio.CancelledError):
+                await asyncio.wait_for(task, timeout=40)
