@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
 
+from bot.digests import ChatDigests
 from bot.nlp_models import build_analyzer
 from config.settings import Settings
 from handlers.intake import Engine
@@ -46,5 +47,14 @@ async def build_app(settings: Settings, *, clock: Clock = system_clock) -> App:
     localities = LocalityIndex.from_vietnam_provinces()
     # Loads the models from the data dir; the first start (or a changed corpus) trains them.
     analyzer = build_analyzer(settings)
-    engine = Engine(db.unit_of_work, localities, clock, ZoneInfo(settings.timezone), analyzer)
+    tz = ZoneInfo(settings.timezone)
+    engine = Engine(
+        db.unit_of_work,
+        localities,
+        clock,
+        tz,
+        analyzer,
+        digests=ChatDigests(db, tz, clock),
+        bootstrap_admin=settings.bootstrap_admin,
+    )
     return App(settings=settings, db=db, localities=localities, engine=engine, analyzer=analyzer)

@@ -300,7 +300,7 @@ _FOREIGN_KEYS = (  # as migration 0002 creates them
 )
 
 
-class _Loader:
+class BulkLoader:
     """Bulk insert of clusters, submissions and cluster keys, per chunk, engine-specific."""
 
     def __init__(self, conn: AsyncConnection, sqlite: bool, seconds: dict[str, float]) -> None:
@@ -355,7 +355,7 @@ async def _bulk_load(db: Database, generator: _Generator, count: int) -> dict[st
         async with db.engine.begin() as conn:
             if db.is_sqlite:  # a big page cache for random inserts into the key index
                 await conn.exec_driver_sql("PRAGMA cache_size = -1000000")
-            loader = _Loader(conn, db.is_sqlite, seconds)
+            loader = BulkLoader(conn, db.is_sqlite, seconds)
             for row, sig, row_keys in zip(chunk, signatures, keys, strict=True):
                 scope = cluster_scope(row.locality, row.province, _local_date(row.at))
                 cluster = clusters.get(row.problem)
@@ -409,7 +409,7 @@ async def _bulk_load(db: Database, generator: _Generator, count: int) -> dict[st
         await conn.execute(
             text("CREATE TEMPORARY TABLE bench_sizes (id BIGINT PRIMARY KEY, size INTEGER)")
         )
-        loader = _Loader(conn, db.is_sqlite, seconds)
+        loader = BulkLoader(conn, db.is_sqlite, seconds)
         await loader.copy("bench_sizes", ["id", "size"], list(sizes.items()))
         await conn.execute(
             text(

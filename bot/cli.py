@@ -14,7 +14,7 @@ from pathlib import Path
 
 from telegram.error import TelegramError
 
-from bot import bench_dedup, nlp_cli, zalo_cli
+from bot import bench_broadcast, bench_dedup, digest_cli, nlp_cli, units_cli, zalo_cli
 from bot.app import App, build_app
 from bot.channels.shell_adapter import run_shell
 from bot.demo import run_demo
@@ -97,11 +97,16 @@ def build_parser() -> argparse.ArgumentParser:
     db_sub.add_parser("upgrade", help="apply pending migrations")
     nlp_cli.add_parsers(sub)
     zalo_cli.add_parsers(sub)
+    digest_cli.add_parsers(sub)
+    units_cli.add_parsers(sub)
     bench = sub.add_parser("bench", help="measure speed (figures for the release notes)")
     bench_sub = bench.add_subparsers(dest="bench_command", required=True)
     bench_nlp = bench_sub.add_parser("nlp", help="first-start training and pipeline throughput")
     bench_nlp.add_argument("--messages", type=int, default=20_000)
     bench_nlp.add_argument("--runs", type=int, default=3)
+    digest_cli.add_bench_parser(bench_sub)
+    broadcast = bench_sub.add_parser("broadcast", help="a digest to N officers at Telegram's rate")
+    broadcast.add_argument("--messages", type=int, default=10_000)
     bench_dedup = bench_sub.add_parser("dedup", help="near-duplicate grouping at scale")
     bench_dedup.add_argument("--rows", type=int, default=100_000)
     bench_dedup.add_argument("--database-url", help="default: a throw-away SQLite file")
@@ -120,6 +125,11 @@ COMMANDS: dict[str, Callable[[App, argparse.Namespace], Awaitable[None]]] = {
 def _bench(args: argparse.Namespace, settings: Settings) -> None:
     if args.bench_command == "nlp":
         result = nlp_cli.bench_nlp(settings, messages=args.messages, runs=args.runs)
+    elif args.bench_command == "digest":
+        result = digest_cli.bench(args)
+    elif args.bench_command == "broadcast":
+        print(bench_broadcast.main_sync(args.messages))
+        return
     elif args.database_url:
         result = asyncio.run(bench_dedup.run_dedup_bench(args.database_url, args.rows))
     else:
@@ -160,6 +170,10 @@ def main(argv: list[str] | None = None) -> int:
             nlp_cli.run(args, settings)
         elif args.command == "zalo":
             zalo_cli.run(args, settings)
+        elif args.command == "digest":
+            digest_cli.run(args, settings)
+        elif args.command in ("units", "invite"):
+            units_cli.run(args, settings)
         elif args.command == "bench":
             _bench(args, settings)
         else:

@@ -10,6 +10,7 @@ from typing import Any, TextIO
 
 from openpyxl import Workbook
 
+from bot.reports.xlsx import safe_cells
 from nlp.pii import redact
 from storage.db import Database
 from storage.records import SubmissionRecord
@@ -85,7 +86,8 @@ async def export_xlsx(db: Database, path: Path) -> int:
     sheet.append(list(FIELDS))
     count = 0
     async for row in _rows(db):
-        sheet.append([", ".join(map(str, v)) if isinstance(v, list) else v for v in row.values()])
+        values = [", ".join(map(str, v)) if isinstance(v, list) else v for v in row.values()]
+        sheet.append(safe_cells(sheet, values))  # a text starting with "=" stays text
         count += 1
     workbook.save(path)
     return count

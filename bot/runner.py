@@ -13,18 +13,22 @@ import functools
 import logging
 from collections.abc import Awaitable, Callable
 from contextlib import AsyncExitStack
+from datetime import timedelta
+from zoneinfo import ZoneInfo
 
 import aiohttp
 from aiohttp import web
+from telegram.constants import MessageLimit
 
 from bot.alerts import AdminAlerts, ChatSender
 from bot.app import App
 from bot.channels import zalo_bot, zalo_oa, zalo_oauth
 from bot.channels.telegram_adapter import ALLOWED_UPDATES, TelegramAdapter, make_bot
+from bot.scheduler import DigestRecipient, MonthlyDigestPlanner, Scheduler, staff_recipients
 from bot.web import build_web_app
 from config import texts
 from config.settings import Settings
-from handlers.messages import Outgoing
+from handlers.messages import Outgoing, split_text
 from storage.channels import ChannelStore
 
 logger = logging.getLogger(__name__)
@@ -93,7 +97,7 @@ async def run_channels(app: App, stop: asyncio.Event, *, serve: bool) -> None:
 
         if settings.zalo_bot_token is not None:
             bot = _zalo_bot(settings, session, app)
-            senders[zalo_bot.CHANNEL] = bot.client.send_message
+            senders[zalo_bot.CHANNEL] = _split(bot.client.send_message, zalo_bot.MAX_TEXT_LENGTH)
             if serve or settings.zalo_bot_webhook_url:
                 _require(
                     settings.zalo_bot_webhook_secret,
@@ -117,6 +121,9 @@ async def run_channels(app: App, stop: asyncio.Event, *, serve: bool) -> None:
             stack.push_async_callback(oa.drain)
             senders[zalo_oa.CHANNEL] = _oa_sender(oa)
             routes["zalo_oa"] = oa
+
+        if settings.scheduler_enabled:
+            pollers.append(("scheduler", _scheduler(app, senders).run))
 
         if serve or routes:
             runner = web.AppRunner(build_web_app(**routes))  # type: ignore[arg-type]
@@ -176,11 +183,41 @@ def _zalo_oa(
     )
 
 
+def _scheduler(app: App, senders: dict[str, ChatSender]) -> Scheduler:
+    """Monthly digests: each officer's unit to them, the whole system to the admin chats."""
+    settings = app.settings
+    tz = ZoneInfo(settings.timezone)
+
+    async def recipients() -> list[DigestRecipient]:
+        return await staff_recipients(app.db, settings.admin_chat_list)
+
+    planner = MonthlyDigestPlanner(
+        app.db, app.engine.calendar, tz, recipients, hour=settings.digest_hour
+    )
+    return Scheduler(
+        app.db,
+        clock=app.engine.clock,
+        planners=[planner],
+        senders=senders,
+        grace=timedelta(hours=settings.scheduler_grace_hours),
+    )
+
+
+def _split(send: Callable[[str, str], Awaitable[object]], limit: int) -> ChatSender:
+    """A sender that splits long texts (a digest) to the channel's message limit."""
+
+    async def sender(chat: str, text: str) -> None:
+        for chunk in split_text(text, limit):
+            await send(chat, chunk)
+
+    return sender
+
+
 def _telegram_sender(adapter: TelegramAdapter) -> ChatSender:
     async def send(chat: str, text: str) -> None:
         await adapter.bot.send_message(chat, text)
 
-    return send
+    return _split(send, MessageLimit.MAX_TEXT_LENGTH)
 
 
 def _oa_sender(adapter: zalo_oa.ZaloOaAdapter) -> ChatSender:

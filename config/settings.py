@@ -41,10 +41,24 @@ class Settings(BaseSettings):
         None, validation_alias=_env("TELEGRAM_WEBHOOK_SECRET")
     )
     telegram_webhook_url: str | None = Field(None, validation_alias=_env("TELEGRAM_WEBHOOK_URL"))
+    # The bot's @username (without the @), for invite deep links https://t.me/<name>?start=...
+    telegram_bot_username: str | None = Field(None, validation_alias=_env("TELEGRAM_BOT_USERNAME"))
+
+    # One identity that is an admin as soon as it writes (after consent): "channel:external_id",
+    # e.g. "telegram:123456789"; from there on admins enrol others with `ykien invite create`.
+    bootstrap_admin: str | None = Field(None, validation_alias=_env("YKIEN_BOOTSTRAP_ADMIN"))
 
     # Chats that receive operational alerts, as "channel:chat_id" separated by commas,
     # e.g. "telegram:123456789,zalo_bot:6ede9afa66b88fe6d6a9".
     admin_chats: str = Field("", validation_alias=_env("YKIEN_ADMIN_CHATS"))
+
+    # The scheduler (digests, reminders) runs in one process: the holder of a PostgreSQL
+    # advisory lock. Off: this process never schedules.
+    scheduler_enabled: bool = Field(True, validation_alias=_env("YKIEN_SCHEDULER"))
+    scheduler_grace_hours: float = Field(
+        24.0, ge=0, validation_alias=_env("YKIEN_SCHEDULER_GRACE_HOURS")
+    )
+    digest_hour: int = Field(8, ge=0, le=23, validation_alias=_env("YKIEN_DIGEST_HOUR"))
 
     zalo_bot_token: SecretStr | None = Field(None, validation_alias=_env("ZALO_BOT_TOKEN"))
     zalo_bot_api_base_url: str = Field(

@@ -207,3 +207,88 @@ ALERT_ZALO_OA_REAUTHORIZE = (
     "lệnh «ykien zalo oa-authorize» để cấp quyền lại; trong lúc chờ, trả lời cho cư dân trên "
     "Zalo OA sẽ được giữ lại."
 )
+
+# --- digests (officers) --------------------------------------------------------------------------
+DIGEST_NO_TOPIC = "Chưa phân loại"
+DIGEST_NO_LOCALITY = "Không nêu địa bàn"
+DIGEST_NO_GROUP = "Không nêu"
+DIGEST_HIDDEN_TEXT = "[Nội dung hạn chế — chỉ cán bộ được phân công xem]"
+DIGEST_UNKNOWN_UNIT = (
+    "Không có đơn vị hành chính mã «{unit}» (mã tỉnh/thành 2 chữ số, xã/phường 5 chữ số)."
+)
+DIGEST_BAD_PERIOD = "Kỳ báo cáo «{period}» không hợp lệ: dùng YYYY-MM (ví dụ 2026-10) hoặc MM/YYYY."
+DIGEST_WRITTEN = "Đã ghi {count} tệp báo cáo kỳ {period} ({unit}) vào {directory}."
+DIGEST_ISSUER = "Ủy ban MTTQ Việt Nam {unit}"
+DIGEST_ALL_UNITS = "toàn hệ thống"
+
+# --- roles, units and enrollment (officers, operators) -------------------------------------------
+ROLE_REFUSED = (
+    "Xin lỗi, lệnh /{command} chỉ dành cho cán bộ được phân công. Nếu bạn là cán bộ Mặt trận, "
+    "vui lòng xin quản trị viên một mã tham gia."
+)
+ROLE_NOT_YET = "Lệnh /{command} chưa có trong phiên bản này; chức năng sẽ được bổ sung sau."
+ROLE_NO_UNIT = "Tài khoản của bạn chưa gắn với đơn vị nào; vui lòng liên hệ quản trị viên."
+ROLE_REPORT_UNAVAILABLE = "Chức năng báo cáo chưa được bật trên máy chủ này."
+ROLE_REPORT_BAD_PERIOD = "Tháng «{period}» không hợp lệ: dùng MM/YYYY, ví dụ /baocao 10/2026."
+ROLE_VIEW_USAGE = "Vui lòng gửi kèm mã ý kiến, ví dụ: /xem YK-ABC234"
+ROLE_VIEW_NOT_FOUND = "Không có ý kiến {code} trong phạm vi của bạn."
+ROLE_VIEW = (
+    "Ý kiến {code} — {kind}\n"
+    "Ngày nhận: {created}\n"
+    "Lĩnh vực: {topic}\n"
+    "Địa bàn: {locality}\n"
+    "Đối tượng: {group}\n"
+    "Trạng thái: {status}\n"
+    "Hạn trả lời: {due}\n\n"
+    "{text}"
+)
+ROLE_VIEW_NONE = "—"
+INVITE_USAGE = "Vui lòng gửi kèm mã tham gia, ví dụ: /thamgia ABCD2345"
+INVITE_INVALID = (
+    "Mã tham gia này không dùng được. Vui lòng kiểm tra lại, hoặc xin quản trị viên cấp mã mới."
+)
+INVITE_CONSENT_FIRST = (
+    "Để hoàn tất việc tham gia, trước hết bạn cần đồng ý với thông báo bảo vệ dữ liệu cá nhân "
+    "dưới đây; mã tham gia sẽ được áp dụng ngay sau đó."
+)
+INVITE_ACCEPTED = (
+    "Bạn đã được ghi nhận là {role} của {unit}{topics}. Các lệnh dành cho bạn: "
+    "/baocao [MM/YYYY] (báo cáo tháng), /tuan (7 ngày qua), /xem MÃ (xem một ý kiến)."
+)
+INVITE_TOPICS = " (lĩnh vực: {topics})"
+INVITE_CREATED = (
+    "Mã mời {role} — {unit}, hết hạn {expires}, chỉ dùng được một lần:\n"
+    "  Liên kết Telegram: {link}\n"
+    "  Kênh khác (Zalo…): gửi «/thamgia {code}» cho bot"
+)
+INVITE_NO_BOT_USERNAME = (
+    "(Chưa đặt TELEGRAM_BOT_USERNAME nên không có liên kết Telegram; mã /thamgia vẫn dùng được.)"
+)
+INVITE_UNKNOWN_UNIT = "Không có đơn vị «{unit}»; xem danh sách bằng «ykien units list»."
+INVITE_BAD_ROLE = "Vai trò «{role}» không mời được (một trong: {roles})."
+INVITE_UNKNOWN_TOPIC = "Không có lĩnh vực «{topic}» (một trong: {topics})."
+INVITE_BAD_EXPIRES = (
+    "Thời hạn «{value}» không hợp lệ: dùng ví dụ 7d, 12h hoặc 30m (tối đa {max_days} ngày)."
+)
+UNITS_LOADED = "Đã nạp {count} đơn vị từ {path}."
+UNITS_CANNOT_READ = "Không đọc được tệp đơn vị {path}: {error}"
+UNITS_BAD_FORMAT = "Tệp đơn vị {path} phải có khóa «units» chứa một danh sách đơn vị."
+UNITS_EMPTY = "Chưa có đơn vị nào; nạp bằng «ykien units load»."
+UNIT_ERROR = "Dòng {line}, đơn vị «{code}»: {problem}. Chưa lưu đơn vị nào."
+UNIT_MISSING_FIELD = "thiếu trường «{field}»"
+UNIT_BAD_CODE = "mã chỉ gồm chữ thường không dấu, chữ số, «_» hoặc «-» (tối đa 32 ký tự)"
+UNIT_BAD_KIND = "loại «{kind}» không hợp lệ (một trong: {kinds})"
+UNIT_DUPLICATE = "mã bị trùng trong tệp"
+UNIT_UNKNOWN_PARENT = "đơn vị cấp trên «{parent}» không tồn tại"
+UNIT_CYCLE = "cấp trên tạo thành vòng lặp: {path}"
+UNIT_UNKNOWN_LOCALITY = "mã địa bàn «{locality}» không tồn tại"
+UNIT_UNKNOWN_GROUP = "đối tượng «{group}» không có trong danh mục (một trong: {groups})"
+UNIT_ADDED = "Đã lưu đơn vị «{code}» — {name}."
+UNIT_REMOVED = "Đã xóa đơn vị «{code}»."
+UNIT_NOT_FOUND = "Không có đơn vị «{code}»."
+UNIT_IN_USE = (
+    "Không xóa được «{code}»: còn {children} đơn vị trực thuộc, {people} người và "
+    "{invites} mã mời gắn với đơn vị này."
+)
+UNIT_LINE = "{indent}{code} — {name} [{kind}{locality}{group}]"
+UNIT_ERROR_NO_LINE = "Đơn vị «{code}»: {problem}. Chưa lưu gì."

@@ -9,14 +9,17 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
-from datetime import datetime, tzinfo
+from datetime import datetime, time, timedelta, tzinfo
 from enum import StrEnum
 from typing import Any
 
+from config import calendar as calendar_config
 from config import taxonomy, texts
+from handlers import roles
+from handlers.calendar import WorkingCalendar, answer_due
 from handlers.codes import new_pseudonym, new_reference_code, parse_reference_code
 from handlers.messages import Attachment, Button, Event, Incoming, Outgoing
-from handlers.ports import Clock, TextAnalyzer, UnitOfWork, UnitOfWorkFactory
+from handlers.ports import Clock, Digests, TextAnalyzer, UnitOfWork, UnitOfWorkFactory
 from nlp import duplicates
 from nlp.locality import LocalityIndex
 from nlp.text import fold
@@ -72,6 +75,9 @@ class Engine:
         display_tz: tzinfo,
         analyzer: TextAnalyzer,
         limits: IntakeLimits | None = None,
+        calendar: WorkingCalendar | None = None,
+        digests: Digests | None = None,
+        bootstrap_admin: str | None = None,
     ) -> None:
         self.uow_factory = uow_factory
         self.analyzer = analyzer
@@ -79,6 +85,16 @@ class Engine:
         self.clock = clock
         self.display_tz = display_tz
         self.limits = limits or IntakeLimits()
+        # Answer deadlines count working days: weekends, public holidays, the deployer's days off.
+        self.calendar = calendar or WorkingCalendar(
+            calendar_config.EXTRA_DAYS_OFF,
+            calendar_config.MAKEUP_WORKING_DAYS,
+            language=calendar_config.HOLIDAY_NAMES_LANGUAGE,
+        )
+        # Enrollment and officer commands (bootstrap_admin: "channel:external_id").
+        self.officers = roles.Officers(
+            display_tz=display_tz, digests=digests, bootstrap_admin=bootstrap_admin
+        )
 
     async def handle(self, incoming: Incoming) -> list[Outgoing]:
         """Process one update; a re-delivered update returns no replies and changes nothing."""
@@ -188,6 +204,8 @@ class _Turn:
             self.state, self.data = State.AWAIT_CONSENT, {}
         elif self.person is not None and conversation is None:
             self.state = State.IDLE
+        if self.person is not None:
+            self.person = await self.engine.officers.bootstrap(self.uow, self.person, self.now)
 
         if incoming.event is Event.COMMAND:
             await self.on_command()
@@ -241,7 +259,12 @@ class _Turn:
 
     async def on_command(self) -> None:
         command = self.incoming.command
-        if command == "start":
+        if command == roles.JOIN_COMMAND or (command == "start" and self.incoming.args.strip()):
+            await self.join()
+        elif command in roles.COMMANDS:
+            args = self.incoming.args
+            self.say(await self.engine.officers.run(self.uow, self.person, command, args, self.now))
+        elif command == "start":
             if self.person is None:
                 self.say(texts.WELCOME)
                 self.goto(State.AWAIT_CONSENT)
@@ -269,6 +292,21 @@ class _Turn:
                 self.goto(State.CONFIRM_ERASE)
         else:
             self.say(texts.UNKNOWN_COMMAND.format(command="/" + command))
+
+    async def join(self) -> None:
+        """`/thamgia CODE` or `/start TOKEN`: before consent the invite waits (hashed) for it."""
+        hashes = roles.invite_hashes(self.incoming.args)
+        if not hashes:
+            self.say(texts.INVITE_USAGE)
+        elif self.person is None:
+            self.data = {"invite": hashes}
+            self.say(texts.INVITE_CONSENT_FIRST)
+            self.goto(State.AWAIT_CONSENT)
+        else:
+            self.person, text = await self.engine.officers.redeem(
+                self.uow, self.person, hashes, self.now
+            )
+            self.say(text)
 
     async def show_status(self) -> None:
         if not self.incoming.args.strip():
@@ -350,6 +388,13 @@ class _Turn:
                 at=self.now,
                 details={"version": texts.PRIVACY_NOTICE_VERSION},
             )
+            pending = self.data.get("invite")
+            self.person = await self.engine.officers.bootstrap(self.uow, self.person, self.now)
+            if pending:
+                self.person, text = await self.engine.officers.redeem(
+                    self.uow, self.person, pending, self.now
+                )
+                self.say(text)
             self.clear_draft()
             self.goto(State.AWAIT_KIND)
         elif choice == "consent:no":
@@ -594,6 +639,12 @@ class _Turn:
                 self.say(texts.CHOOSE_FROM_OPTIONS)
                 self.prompt_confirm()
 
+    def answer_due_at(self, kind: str) -> datetime:
+        """The end (local midnight) of the day the answer to a `kind` received now is due."""
+        received = self.now.astimezone(self.engine.display_tz).date()
+        due = answer_due(received, kind, calendar_config.ANSWER_DEADLINES, self.engine.calendar)
+        return datetime.combine(due + timedelta(days=1), time(), tzinfo=self.engine.display_tz)
+
     async def submit(self) -> None:
         assert self.person is not None
         draft = self.draft
@@ -625,6 +676,7 @@ class _Turn:
                 kind_confidence=analysis.kind.confidence,
                 flags=tuple(flag.to_dict() for flag in analysis.flags),
                 needs_review=analysis.needs_review,
+                answer_due_at=self.answer_due_at(draft["kind"]),
             )
         )
         # Redacted: a phone number written in groups would otherwise read as house numbers.

@@ -5,16 +5,23 @@ from __future__ import annotations
 from collections.abc import AsyncIterator, Callable, Sequence
 from datetime import datetime
 from types import TracebackType
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
+from handlers.digest import Period
 from nlp.analyzer import Analysis
 from storage.records import (
     ClusterRecord,
     ConversationRecord,
+    InviteRecord,
     NewSubmission,
     PersonRecord,
     SubmissionRecord,
+    UnitRecord,
+    UnitUsage,
 )
+
+if TYPE_CHECKING:  # handlers.roles imports this module
+    from handlers.roles import Scope
 
 Clock = Callable[[], datetime]
 """Returns the current time, time-zone aware; tests pass a frozen one."""
@@ -30,6 +37,10 @@ class People(Protocol):
     ) -> PersonRecord: ...
 
     async def delete(self, person_id: int) -> None: ...
+
+    async def set_role(
+        self, person_id: int, *, role: str, unit_code: str | None, topics: Sequence[str]
+    ) -> PersonRecord: ...
 
 
 class Conversations(Protocol):
@@ -110,6 +121,40 @@ class AuditLog(Protocol):
     ) -> None: ...
 
 
+class Units(Protocol):
+    """The unit tree (Front committees and member organisations)."""
+
+    async def get(self, code: str) -> UnitRecord | None: ...
+
+    async def list_all(self) -> list[UnitRecord]: ...
+
+    async def upsert(self, units: Sequence[UnitRecord]) -> None: ...
+
+    async def usage(self, code: str) -> UnitUsage: ...
+
+    async def delete(self, code: str) -> None: ...
+
+
+class Invites(Protocol):
+    """Enrollment invites, found by the hash of their token or of their short code."""
+
+    async def add(
+        self,
+        *,
+        token_hash: str,
+        code_hash: str,
+        role: str,
+        unit_code: str,
+        topics: Sequence[str],
+        expires_at: datetime,
+        at: datetime,
+    ) -> InviteRecord: ...
+
+    async def find(self, hashes: Sequence[str]) -> InviteRecord | None: ...
+
+    async def mark_used(self, invite_id: int, person_id: int, at: datetime) -> bool: ...
+
+
 class UnitOfWork(Protocol):
     """One transaction over every repository; nothing is durable until `commit`."""
 
@@ -119,6 +164,8 @@ class UnitOfWork(Protocol):
     clusters: Clusters
     updates: InboundUpdates
     audit: AuditLog
+    units: Units
+    invites: Invites
 
     async def __aenter__(self) -> UnitOfWork: ...
 
@@ -135,3 +182,9 @@ class UnitOfWork(Protocol):
 
 
 UnitOfWorkFactory = Callable[[], UnitOfWork]
+
+
+class Digests(Protocol):
+    """Officers' digests rendered as chat text (bot wraps the SQL digest for the engine)."""
+
+    async def text(self, scope: Scope, period: Period, unit_name: str) -> str: ...

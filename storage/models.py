@@ -19,6 +19,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    text,
 )
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
@@ -81,6 +82,9 @@ class Person(Base):
     consent_version: Mapped[str | None] = mapped_column(String(16))
     consent_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
     created_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    # No database foreign key to units (see migration 0005); an empty list means all topics.
+    unit_code: Mapped[str | None] = mapped_column(String(32), index=True)
+    topics: Mapped[list[Any]] = mapped_column(JsonData, default=list, server_default=text("'[]'"))
 
 
 class Conversation(Base):
@@ -104,6 +108,7 @@ class Submission(Base):
         Index(None, "province_code", "created_at"),
         Index(None, "person_id"),
         Index(None, "status"),
+        Index(None, "answer_due_at"),
         # A cluster's members, newest first, without sorting the whole cluster.
         Index(None, "cluster_id", "id"),
     )
@@ -132,6 +137,9 @@ class Submission(Base):
     # MinHash of the text (little-endian uint32s), kept for comparing later submissions.
     signature: Mapped[bytes | None] = mapped_column(LargeBinary)
     predicted_kind: Mapped[str | None] = mapped_column(String(16))
+    # When the answer is due (working days per kind, from the calendar) and when it was given.
+    answer_due_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
+    answered_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
 
 
 class Cluster(Base):
@@ -245,3 +253,58 @@ class PendingMessage(Base):
     external_id: Mapped[str] = mapped_column(String(64))
     text: Mapped[str] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(UtcDateTime())
+
+
+class Unit(Base):
+    """A Front committee or member organisation; `parent_code` makes the tree."""
+
+    __tablename__ = "units"
+
+    code: Mapped[str] = mapped_column(String(32), primary_key=True)
+    name: Mapped[str] = mapped_column(String(200))
+    kind: Mapped[str] = mapped_column(String(16))
+    parent_code: Mapped[str | None] = mapped_column(
+        String(32), ForeignKey("units.code"), index=True
+    )
+    locality_code: Mapped[str | None] = mapped_column(String(8))
+    target_group: Mapped[str | None] = mapped_column(String(32))
+
+
+class Invite(Base):
+    """A single-use, expiring enrollment invite; only hashes of its token and code are kept."""
+
+    __tablename__ = "invites"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    code_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    role: Mapped[str] = mapped_column(String(16))
+    unit_code: Mapped[str] = mapped_column(String(32), ForeignKey("units.code"))
+    topics: Mapped[list[Any]] = mapped_column(JsonData, default=list)
+    expires_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    used_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
+    # An erased person leaves the invite used, by nobody in particular.
+    used_by_person_id: Mapped[int | None] = mapped_column(
+        BigId, ForeignKey("people.id", ondelete="SET NULL")
+    )
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime())
+
+
+class OutboxMessage(Base):
+    """A scheduled message: its unique key (recipient, what, period) makes a second enqueue,
+    by a restart or a second scheduler, a no-op; `sent_at` records the delivery."""
+
+    __tablename__ = "outbox"
+    __table_args__ = (Index(None, "sent_at", "due_at"),)
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    key: Mapped[str] = mapped_column(String(200), unique=True)
+    channel: Mapped[str] = mapped_column(String(16))
+    chat_id: Mapped[str] = mapped_column(String(64))
+    text: Mapped[str] = mapped_column(Text)
+    due_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    attempted_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
+    sent_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
+    last_error: Mapped[str | None] = mapped_column(String(200))

@@ -19,6 +19,8 @@ class PersonRecord:
     consent_version: str | None
     consent_at: datetime | None
     created_at: datetime
+    unit_code: str | None = None
+    topics: tuple[str, ...] = ()  # empty: every topic
 
 
 @dataclass(frozen=True)
@@ -70,6 +72,7 @@ class NewSubmission:
     kind_confidence: float | None = None
     flags: tuple[dict[str, Any], ...] = ()
     needs_review: bool = False
+    answer_due_at: datetime | None = None
 
 
 @dataclass(frozen=True)
@@ -96,6 +99,8 @@ class SubmissionRecord:
     cluster_id: int | None
     needs_review: bool
     attachments: tuple[AttachmentRecord, ...] = field(default=())
+    answer_due_at: datetime | None = None
+    answered_at: datetime | None = None
 
 
 @dataclass(frozen=True)
@@ -107,3 +112,38 @@ class ClusterRecord:
     size: int
     representative_submission_id: int
     representative_text: str
+
+
+@dataclass(frozen=True)
+class UnitRecord:
+    """A Front committee or member organisation in the unit tree."""
+
+    code: str
+    name: str
+    kind: str
+    parent_code: str | None = None
+    locality_code: str | None = None
+    target_group: str | None = None
+
+
+@dataclass(frozen=True)
+class InviteRecord:
+    """An enrollment invite as stored (hashes of its secrets are not carried past storage)."""
+
+    id: int
+    role: str
+    unit_code: str
+    topics: tuple[str, ...]
+    expires_at: datetime
+    used_at: datetime | None
+    used_by_person_id: int | None
+    created_at: datetime
+
+
+@dataclass(frozen=True)
+class UnitUsage:
+    """What still belongs to a unit (a unit is only removed when all are zero)."""
+
+    children: int
+    people: int
+    invites: int

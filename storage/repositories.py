@@ -24,6 +24,7 @@ from storage.records import (
     PersonRecord,
     SubmissionRecord,
 )
+from storage.units import SqlInvites, SqlUnits
 
 
 def dialect_insert(session: AsyncSession, table: Any) -> Any:
@@ -43,6 +44,8 @@ def _person(row: models.Person) -> PersonRecord:
         consent_version=row.consent_version,
         consent_at=row.consent_at,
         created_at=row.created_at,
+        unit_code=row.unit_code,
+        topics=tuple(row.topics or ()),
     )
 
 
@@ -83,6 +86,8 @@ def _submission(
         cluster_id=row.cluster_id,
         needs_review=row.needs_review,
         attachments=attachments,
+        answer_due_at=row.answer_due_at,
+        answered_at=row.answered_at,
     )
 
 
@@ -91,6 +96,13 @@ class SqlPeople:
 
     def __init__(self, session: AsyncSession) -> None:
         self._session = session
+
+    async def list_staff(self) -> list[PersonRecord]:
+        """Everyone with a role besides resident (officers, moderators, admins)."""
+        rows = await self._session.scalars(
+            select(models.Person).where(models.Person.role != "resident").order_by(models.Person.id)
+        )
+        return [_person(row) for row in rows]
 
     async def get_by_channel(self, channel: str, external_id: str) -> PersonRecord | None:
         """The person behind a channel identity, if they consented before."""
@@ -139,6 +151,17 @@ class SqlPeople:
                 )
             )
         await self._session.execute(delete(models.Person).where(models.Person.id == person_id))
+
+    async def set_role(
+        self, person_id: int, *, role: str, unit_code: str | None, topics: Sequence[str]
+    ) -> PersonRecord:
+        """Give a person a role, a unit and topics (an empty list: every topic)."""
+        row = await self._session.get(models.Person, person_id)
+        if row is None:
+            raise LookupError(f"no person {person_id}")
+        row.role, row.unit_code, row.topics = role, unit_code, list(topics)
+        await self._session.flush()
+        return _person(row)
 
 
 class SqlConversations:
@@ -224,6 +247,7 @@ class SqlSubmissions:
             kind_confidence=new.kind_confidence,
             flags=list(new.flags),
             needs_review=new.needs_review,
+            answer_due_at=new.answer_due_at,
         )
         self._session.add(row)
         await self._session.flush()
@@ -596,6 +620,8 @@ class SqlUnitOfWork:
         self.clusters = SqlClusters(self.session)
         self.updates = SqlInboundUpdates(self.session)
         self.audit = SqlAuditLog(self.session)
+        self.units = SqlUnits(self.session)
+        self.invites = SqlInvites(self.session)
         return self
 
     async def __aexit__(

@@ -30,6 +30,8 @@ ADMIN_URL = os.environ.get(
 )
 TABLES = ("audit_log", "inbound_updates", "attachments", "submissions", "conversations", "people")
 TABLES += ("cluster_keys", "clusters", "channel_tokens", "channel_contacts", "pending_messages")
+TABLES += ("invites", "units")
+TABLES += ("outbox",)
 
 
 async def _admin(statement: str) -> None:

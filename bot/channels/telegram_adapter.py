@@ -49,7 +49,11 @@ def make_bot(token: str, api_base_url: str, *, max_retries: int = 3) -> ExtBot[A
         base_file_url=f"{base}/file/bot",
         request=HTTPXRequest(connection_pool_size=32),
         get_updates_request=HTTPXRequest(read_timeout=60),
-        rate_limiter=AIORateLimiter(max_retries=max_retries),
+        # One message every 1/29 s, without bursts: a bucket of 30 lets a burst and the next
+        # second's messages into one second, and each 429 then costs a pause of over a second.
+        rate_limiter=AIORateLimiter(
+            overall_max_rate=1, overall_time_period=1 / 29, max_retries=max_retries
+        ),
     )
 
 

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import re
+from datetime import date, datetime, timedelta
+from zoneinfo import ZoneInfo
 
 import pytest
 from sqlalchemy import func, select
@@ -16,6 +18,7 @@ from tests.dialogue import NOTICE, RECEIPT, Match, Resident, ask_text, receipt_c
 
 FLOOD = "Đường Lê Lợi đoạn trước chợ ngập sâu mỗi khi mưa lớn, đề nghị nạo vét cống thoát nước."
 BEN_THANH = "Phường Bến Thành, Thành phố Hồ Chí Minh"
+VIETNAM = ZoneInfo("Asia/Ho_Chi_Minh")
 
 # The whole flow with buttons: consent, kind, text, photo, location, locality, group, submit.
 HAPPY_PATH = [
@@ -95,6 +98,10 @@ async def test_happy_path_stores_everything_once(engine: Engine, db: Database) -
     assert stored.status == taxonomy.INITIAL_STATUS
     assert stored.person_id == person.id
     assert stored.created_at == engine.clock()
+    # Received Saturday 21 November 2026; a petition has 15 working days, counted from Monday
+    # 23 November and skipping Tuesday 24 November (Vietnam Culture Day): due Monday 14
+    # December, i.e. by the end of that day in Vietnam.
+    assert stored.answer_due_at == datetime(2026, 12, 15, tzinfo=VIETNAM)
     assert [a.kind for a in stored.attachments] == ["photo", "location"]
     assert stored.attachments[1].latitude == pytest.approx(10.7721)
     assert person.consent_version == texts.PRIVACY_NOTICE_VERSION
@@ -131,6 +138,27 @@ def plain_summary(kind: str) -> str:
         attachments=texts.SUMMARY_NONE,
         locality=texts.SUMMARY_SKIPPED,
         group=texts.SUMMARY_SKIPPED,
+    )
+
+
+@pytest.mark.parametrize(
+    ("kind", "due"),
+    [
+        ("gop_y", date(2026, 12, 14)),  # 15 working days, as above
+        ("khieu_nai", date(2026, 12, 21)),  # 30 days: 21 December is a Monday
+        ("to_cao", date(2026, 12, 21)),
+    ],
+)
+async def test_answer_deadline_follows_the_kind(
+    engine: Engine, db: Database, kind: str, due: date
+) -> None:
+    resident = Resident(engine)
+    code = await submit_simple(resident, kind)
+    async with db.unit_of_work() as uow:
+        stored = await uow.submissions.get_by_code(code)
+    assert stored is not None and stored.answer_due_at is not None
+    assert stored.answer_due_at.astimezone(VIETNAM) == datetime.combine(
+        due + timedelta(days=1), datetime.min.time(), VIETNAM
     )
 
 

@@ -117,3 +117,17 @@ async def test_a_zalo_bot_webhook_needs_its_secret(
     settings = Settings(ZALO_BOT_TOKEN="t:1", ZALO_BOT_WEBHOOK_URL="https://example.invalid/z")
     with pytest.raises(UsageError, match="ZALO_BOT_WEBHOOK_SECRET"):
         await run_channels(_app(settings, db, engine, analyzer), asyncio.Event(), serve=False)
+
+
+async def test_scheduled_texts_are_split_to_the_channel_limit() -> None:
+    from bot.runner import _split
+
+    sent: list[tuple[str, str]] = []
+
+    async def send(chat: str, text: str) -> None:
+        sent.append((chat, text))
+
+    digest = "Dòng một của báo cáo\n" * 30  # 630 characters
+    await _split(send, 200)("42", digest)
+    assert len(sent) == 4 and all(chat == "42" and len(text) <= 200 for chat, text in sent)
+    assert "\n".join(text for _, text in sent).rstrip("\n") == digest.rstrip("\n")

@@ -1,0 +1,269 @@
+"""The scheduler: digests and reminders, sent by exactly one process, each exactly once.
+
+One process holds `SchedulerLock` (a PostgreSQL advisory lock; with SQLite there is one process)
+and runs APScheduler there: every minute a sweep asks each planner what fell due since
+`now - grace` and puts it into the outbox under a unique key, then sends what the outbox holds.
+A run missed while the service was down is therefore caught up on start if it is younger than
+the grace (24 h by default), and never sent twice: the key is already there.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+from apscheduler.schedulers.asyncio import AsyncIOScheduler
+from apscheduler.triggers.interval import IntervalTrigger
+
+from bot.alerts import ChatSender
+from bot.digests import build_digest
+from config import texts
+from handlers.calendar import WorkingCalendar
+from handlers.digest import Period
+from handlers.digest_text import digest_text
+from handlers.roles import Scope, descendants, scope_for
+from storage.db import Database
+from storage.digests import DigestScope
+from storage.outbox import OutboxRow, OutboxStore, SchedulerLock
+
+logger = logging.getLogger(__name__)
+
+Clock = Callable[[], datetime]
+LOCK_RETRY_SECONDS = 30.0
+# A sender that died mid-send leaves its claim; another may take the message after this.
+CLAIM_LEASE = timedelta(minutes=10)
+
+
+@dataclass(frozen=True)
+class Scheduled:
+    """A message a planner wants sent: `key` names recipient, subject and period."""
+
+    key: str
+    channel: str
+    chat_id: str
+    text: str
+    due_at: datetime
+
+
+class Planner:
+    """Says which scheduled messages fell due in a window; must not repeat a key's work."""
+
+    async def plan(self, since: datetime, now: datetime, outbox: OutboxStore) -> list[Scheduled]:
+        """The messages whose time is in (since, now] and whose key is not in the outbox yet."""
+        raise NotImplementedError
+
+
+@dataclass(frozen=True)
+class DigestRecipient:
+    """Who receives a monthly digest, of which scope, under which unit name."""
+
+    channel: str
+    chat_id: str
+    scope: DigestScope
+    unit_name: str
+
+
+async def staff_recipients(
+    db: Database, admin_chats: Sequence[tuple[str, str]]
+) -> list[DigestRecipient]:
+    """Every officer, moderator and admin with their scope; the admin chats with everything."""
+    recipients: dict[tuple[str, str], DigestRecipient] = {}
+    async with db.unit_of_work() as uow:
+        staff = await uow.people.list_staff()
+        units = {unit.code: unit for unit in await uow.units.list_all()}
+    for person in staff:
+        unit = units.get(person.unit_code or "")
+        if unit is not None:
+            scope = scope_for(unit, descendants(units.values(), unit.code), person.topics)
+            name = unit.name
+        elif person.role in ("admin", "moderator"):
+            scope, name = Scope(topics=person.topics), texts.DIGEST_ALL_UNITS
+        else:
+            continue  # an officer without a (known) unit has no scope
+        recipients[(person.channel, person.external_id)] = DigestRecipient(
+            person.channel,
+            person.external_id,
+            DigestScope(scope.province_code, scope.locality_codes, scope.topics),
+            name,
+        )
+    for channel, chat in admin_chats:
+        recipients.setdefault(
+            (channel, chat), DigestRecipient(channel, chat, DigestScope(), texts.DIGEST_ALL_UNITS)
+        )
+    return list(recipients.values())
+
+
+class MonthlyDigestPlanner(Planner):
+    """The previous month's digest, on the first working day of each month at `hour` local."""
+
+    def __init__(
+        self,
+        db: Database,
+        calendar: WorkingCalendar,
+        tz: ZoneInfo,
+        recipients: Callable[[], Awaitable[Sequence[DigestRecipient]]],
+        *,
+        hour: int = 8,
+    ) -> None:
+        self._db = db
+        self._calendar = calendar
+        self._tz = tz
+        self._recipients = recipients
+        self._hour = hour
+
+    def send_time(self, year: int, month: int) -> datetime:
+        """When the digest of the month before `month`/`year` goes out."""
+        day = self._calendar.first_working_day_of_month(year, month)
+        return datetime.combine(day, time(self._hour), tzinfo=self._tz)
+
+    def occurrences(self, since: datetime, now: datetime) -> list[datetime]:
+        """Send times in (since, now]."""
+        found = []
+        first = since.astimezone(self._tz).date().replace(day=1)
+        last = now.astimezone(self._tz).date()
+        month = first
+        while month <= last:
+            moment = self.send_time(month.year, month.month)
+            if since < moment <= now:
+                found.append(moment)
+            month = date(month.year + month.month // 12, month.month % 12 + 1, 1)
+        return found
+
+    async def plan(self, since: datetime, now: datetime, outbox: OutboxStore) -> list[Scheduled]:
+        """Build each recipient's digest for every send time in the window, once per key."""
+        planned: list[Scheduled] = []
+        for moment in self.occurrences(since, now):
+            period = Period.month(moment.year, moment.month).previous()
+            for recipient in await self._recipients():
+                key = f"digest:{recipient.channel}:{recipient.chat_id}:{period.start:%Y-%m}"
+                if await outbox.has(key):
+                    continue  # built and queued by an earlier sweep: no second digest
+                digest = await build_digest(
+                    self._db,
+                    recipient.scope,
+                    period,
+                    unit_name=recipient.unit_name,
+                    now=now,
+                    tz=self._tz,
+                    with_items=False,
+                )
+                planned.append(
+                    Scheduled(
+                        key, recipient.channel, recipient.chat_id, digest_text(digest), moment
+                    )
+                )
+        return planned
+
+
+class Scheduler:
+    """Plans into the outbox and sends from it; `run` does so only while holding the lock."""
+
+    def __init__(
+        self,
+        db: Database,
+        *,
+        clock: Clock,
+        planners: Sequence[Planner],
+        senders: dict[str, ChatSender],
+        grace: timedelta = timedelta(hours=24),
+        max_attempts: int = 5,
+    ) -> None:
+        self.outbox = OutboxStore(db)
+        self.lock = SchedulerLock(db)
+        self._clock = clock
+        self._planners = list(planners)
+        self._senders = senders
+        self._grace = grace
+        self._max_attempts = max_attempts
+        self._sweeping = asyncio.Lock()
+
+    async def sweep(self) -> dict[str, int]:
+        """Plan what fell due within the grace, then send what is due; returns the counts."""
+        async with self._sweeping:
+            now = self._clock()
+            queued = 0
+            for planner in self._planners:
+                try:
+                    planned = await planner.plan(now - self._grace, now, self.outbox)
+                except Exception:  # one planner's failure must not stop the others
+                    logger.exception("planner %s failed", type(planner).__name__)
+                    continue
+                for message in planned:
+                    queued += await self.outbox.enqueue(
+                        key=message.key,
+                        channel=message.channel,
+                        chat_id=message.chat_id,
+                        text=message.text,
+                        due_at=message.due_at,
+                        now=now,
+                    )
+            sent = failed = 0
+            async for row in self._due(now):
+                sender = self._senders.get(row.channel)
+                if sender is None:
+                    continue  # that channel does not run in this process now: later
+                if not await self.outbox.claim(row.id, now, CLAIM_LEASE):
+                    continue  # sent meanwhile, or being sent by another sender
+                try:
+                    await sender(row.chat_id, row.text)
+                except Exception as error:
+                    failed += 1
+                    await self.outbox.failed(row.id, type(error).__name__)
+                    logger.warning(
+                        "scheduled message %s not sent (%s)", row.key, type(error).__name__
+                    )
+                    continue
+                await self.outbox.sent(row.id, self._clock())
+                sent += 1
+            if queued or sent or failed:
+                logger.info("scheduler: %d queued, %d sent, %d failed", queued, sent, failed)
+            return {"queued": queued, "sent": sent, "failed": failed}
+
+    async def _due(self, now: datetime) -> AsyncIterator[OutboxRow]:
+        """Every message due by `now`, in batches (a broadcast to thousands in one sweep)."""
+        after = 0
+        while True:
+            batch = await self.outbox.due(now, max_attempts=self._max_attempts, after_id=after)
+            if not batch:
+                return
+            for row in batch:
+                yield row
+            after = batch[-1].id
+
+    async def run(self, stop: asyncio.Event) -> None:
+        """Wait for the lock; while held, sweep every minute (at once on taking it)."""
+        try:
+            while not stop.is_set():
+                if not await self.lock.try_acquire():
+                    await _wait(stop, LOCK_RETRY_SECONDS)
+                    continue
+                logger.info("this process runs the scheduler")
+                scheduler = AsyncIOScheduler(timezone="UTC")
+                scheduler.add_job(
+                    self.sweep,
+                    IntervalTrigger(minutes=1),
+                    next_run_time=datetime.now().astimezone(),  # catch up at once
+                    coalesce=True,
+                    max_instances=1,
+                    misfire_grace_time=60,
+                )
+                scheduler.start()
+                try:
+                    while not stop.is_set() and await self.lock.still_held():
+                        await _wait(stop, LOCK_RETRY_SECONDS)
+                finally:
+                    scheduler.shutdown(wait=False)
+                if not stop.is_set():
+                    logger.warning("scheduler lock lost; standing by")
+        finally:
+            await self.lock.release()
+
+
+async def _wait(stop: asyncio.Event, seconds: float) -> None:
+    with contextlib.suppress(TimeoutError):
+        await asyncio.wait_for(stop.wait(), timeout=seconds)
