@@ -14,7 +14,7 @@ from pathlib import Path
 
 from telegram.error import TelegramError
 
-from bot import bench_broadcast, bench_dedup, digest_cli, nlp_cli, units_cli, zalo_cli
+from bot import bench_broadcast, bench_dedup, deadlines, digest_cli, nlp_cli, units_cli, zalo_cli
 from bot.app import App, build_app
 from bot.channels.shell_adapter import run_shell
 from bot.demo import run_demo
@@ -99,6 +99,7 @@ def build_parser() -> argparse.ArgumentParser:
     zalo_cli.add_parsers(sub)
     digest_cli.add_parsers(sub)
     units_cli.add_parsers(sub)
+    deadlines.add_parsers(sub)
     bench = sub.add_parser("bench", help="measure speed (figures for the release notes)")
     bench_sub = bench.add_subparsers(dest="bench_command", required=True)
     bench_nlp = bench_sub.add_parser("nlp", help="first-start training and pipeline throughput")
@@ -174,6 +175,8 @@ def main(argv: list[str] | None = None) -> int:
             digest_cli.run(args, settings)
         elif args.command in ("units", "invite"):
             units_cli.run(args, settings)
+        elif args.command == "deadlines":
+            deadlines.run(args, settings)
         elif args.command == "bench":
             _bench(args, settings)
         else:

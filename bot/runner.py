@@ -21,9 +21,11 @@ from aiohttp import web
 from telegram.constants import MessageLimit
 
 from bot.alerts import AdminAlerts, ChatSender
+from bot.answers import AnswerReminderPlanner
 from bot.app import App
 from bot.channels import zalo_bot, zalo_oa, zalo_oauth
 from bot.channels.telegram_adapter import ALLOWED_UPDATES, TelegramAdapter, make_bot
+from bot.deadlines import DeadlineReminderPlanner
 from bot.scheduler import DigestRecipient, MonthlyDigestPlanner, Scheduler, staff_recipients
 from bot.web import build_web_app
 from config import texts
@@ -184,20 +186,25 @@ def _zalo_oa(
 
 
 def _scheduler(app: App, senders: dict[str, ChatSender]) -> Scheduler:
-    """Monthly digests: each officer's unit to them, the whole system to the admin chats."""
+    """Monthly digests (each officer their unit, the admin chats everything), reporting
+    deadline reminders and overdue notices, answer-deadline reminders and escalations; and,
+    through the same outbox, officers' answers relayed to residents."""
     settings = app.settings
     tz = ZoneInfo(settings.timezone)
 
     async def recipients() -> list[DigestRecipient]:
         return await staff_recipients(app.db, settings.admin_chat_list)
 
-    planner = MonthlyDigestPlanner(
-        app.db, app.engine.calendar, tz, recipients, hour=settings.digest_hour
-    )
+    calendar = app.engine.calendar
+    planners = [
+        MonthlyDigestPlanner(app.db, calendar, tz, recipients, hour=settings.digest_hour),
+        DeadlineReminderPlanner(app.db, calendar, tz, hour=settings.digest_hour),
+        AnswerReminderPlanner(app.db, calendar, tz, hour=settings.digest_hour),
+    ]
     return Scheduler(
         app.db,
         clock=app.engine.clock,
-        planners=[planner],
+        planners=planners,
         senders=senders,
         grace=timedelta(hours=settings.scheduler_grace_hours),
     )

@@ -292,3 +292,92 @@ UNIT_IN_USE = (
 )
 UNIT_LINE = "{indent}{code} — {name} [{kind}{locality}{group}]"
 UNIT_ERROR_NO_LINE = "Đơn vị «{code}»: {problem}. Chưa lưu gì."
+
+# --- answers (/traloi), search (/tim) and answer-deadline reminders ----------------------------
+ANSWER_USAGE = (
+    "Vui lòng gửi mã ý kiến và nội dung trả lời, ví dụ: /traloi YK-ABC234 Nội dung trả lời."
+)
+ANSWER_NOT_FOUND = "Không có ý kiến {code} trong phạm vi của bạn."
+ANSWER_SENSITIVE_REFUSED = (
+    "Ý kiến {code} là đơn tố cáo: chỉ người kiểm duyệt hoặc quản trị viên được trả lời."
+)
+ANSWER_TOO_LONG = "Nội dung trả lời quá dài ({length} ký tự); tối đa {limit} ký tự."
+ANSWER_TO_RESIDENT = "Trả lời ý kiến {code}: {text}"
+ANSWER_SENT = "Đã ghi nhận trả lời ý kiến {code} và chuyển đến người gửi."
+ANSWER_NOT_RELAYED = (
+    "Đã ghi nhận trả lời ý kiến {code}. Người gửi đã xóa dữ liệu cá nhân nên câu trả lời "
+    "không chuyển được đến họ."
+)
+SEARCH_USAGE = "Vui lòng gửi kèm từ khóa, ví dụ: /tim ngập nước"
+SEARCH_NONE = "Không tìm thấy ý kiến nào có «{words}» trong phạm vi của bạn."
+SEARCH_HEADER = "Ý kiến có «{words}» ({count} mới nhất):"
+SEARCH_ITEM = "• {code} — {date} — {topic} — {status}\n  {text}"
+ANSWERS_DUE_HEADER = (
+    "Nhắc hạn trả lời — {unit}: {count} ý kiến chưa trả lời sắp đến hạn "
+    "(trong {days} ngày làm việc):"
+)
+ANSWERS_OVERDUE_HEADER = "Ý kiến quá hạn trả lời — {unit}: {count} ý kiến đã quá hạn chưa trả lời:"
+ANSWERS_ITEM = "• {code} — hạn {due}"
+ANSWERS_MORE = "… và {more} ý kiến khác."
+
+# --- reporting deadlines: /hanchot, /xong, reminders, `ykien deadlines` (issue 5) ---------------
+DEADLINES_HEADER = "Hạn báo cáo — {unit}:"
+DEADLINES_ALL_UNITS = "tất cả đơn vị"
+DEADLINES_NONE = "Không có hạn báo cáo nào cho {unit}."
+DEADLINE_LINE = "• [{id}] {code} — {title}: hạn {due} ({left}) — {status}"
+DEADLINE_LEFT = "còn {days} ngày làm việc"
+DEADLINE_TODAY = "hạn là hôm nay"
+DEADLINE_LATE = "quá hạn {days} ngày làm việc"
+DEADLINE_DONE_STATUS = "đã xong"
+DEADLINE_NOT_DONE_STATUS = "chưa xong"
+DEADLINE_UNITS_DONE = "{done}/{total} đơn vị đã xong"
+DEADLINES_FOOTER = "Báo đã xong: /xong SỐ (ví dụ /xong {id})."
+DEADLINE_XONG_USAGE = "Cách dùng: /xong SỐ — số trong ngoặc vuông ở danh sách /hanchot."
+DEADLINE_UNKNOWN = "Không có hạn báo cáo «{id}». Xem danh sách bằng /hanchot."
+DEADLINE_NOT_YOURS = "Hạn «{title}» không áp dụng cho đơn vị của bạn ({unit})."
+DEADLINE_MARKED = "Đã ghi nhận: {unit} đã hoàn thành «{title}» kỳ {period} (hạn {due}). Cảm ơn bạn!"
+DEADLINE_ALREADY = "{unit} đã báo hoàn thành «{title}» kỳ {period} trước đó; không cần báo lại."
+DEADLINE_ADD_USAGE = (
+    "Cách dùng: /hanchot them NGÀY/THÁNG/NĂM Tiêu đề "
+    "(ví dụ /hanchot them 22/12/2026 Báo cáo quý IV)."
+)
+DEADLINE_ADD_ADMIN_ONLY = "Chỉ quản trị viên mới thêm được hạn báo cáo."
+DEADLINE_ADD_PAST = "Ngày {due} đã qua; hãy chọn một ngày từ hôm nay trở đi."
+DEADLINE_ADDED = (
+    "Đã thêm hạn [{id}] {code} — {title}: hạn {due}, áp dụng cho {target}. "
+    "Nhắc trước {offsets} ngày làm việc."
+)
+DEADLINE_TARGET_KINDS = "mọi {kinds}"
+DEADLINE_REMINDER = (
+    "Nhắc hạn báo cáo: «{title}» của {unit} đến hạn {due} ({left}). "
+    "Khi hoàn thành, gửi /xong {id} để báo."
+)
+DEADLINE_OVERDUE = (
+    "Quá hạn báo cáo: {unit} chưa báo hoàn thành «{title}» kỳ {period} (hạn {due}). "
+    "Đề nghị đôn đốc đơn vị."
+)
+DEADLINE_ERROR = "Mục {line}, hạn «{code}»: {problem}. Chưa lưu hạn nào."
+DEADLINE_ERROR_NO_LINE = "Hạn «{code}»: {problem}. Chưa lưu gì."
+DEADLINE_MISSING_FIELD = "thiếu trường «{field}»"
+DEADLINE_BAD_CODE = "mã chỉ gồm chữ thường không dấu, chữ số, «_» hoặc «-» (tối đa 64 ký tự)"
+DEADLINE_DUPLICATE = "mã bị trùng trong tệp"
+DEADLINE_DAY_OR_DATE = "cần đúng một trong hai: «day» (hằng tháng) hoặc «date» (một lần)"
+DEADLINE_BAD_DAY = "ngày trong tháng «{day}» không hợp lệ (từ 1 đến 31)"
+DEADLINE_BAD_DATE = "ngày «{date}» không hợp lệ (dạng NĂM-THÁNG-NGÀY hoặc NGÀY/THÁNG/NĂM)"
+DEADLINE_PAST_DATE = "ngày {date} đã qua"
+DEADLINE_NO_TARGET = "cần «units» (mã đơn vị) hoặc «kinds» (loại đơn vị)"
+DEADLINE_UNKNOWN_UNIT = "đơn vị «{unit}» không tồn tại"
+DEADLINE_BAD_KIND = "loại đơn vị «{kind}» không hợp lệ (một trong: {kinds})"
+DEADLINE_BAD_OFFSETS = (
+    "số ngày nhắc «{offsets}» không hợp lệ (số nguyên từ 0 đến 60, cách nhau dấu phẩy)"
+)
+DEADLINES_LOADED = "Đã nạp {count} hạn báo cáo từ {path}."
+DEADLINES_CANNOT_READ = "Không đọc được tệp hạn báo cáo {path}: {error}"
+DEADLINES_BAD_FORMAT = "Tệp hạn báo cáo {path} phải có khóa «deadlines» chứa một danh sách."
+DEADLINES_EMPTY = "Chưa có hạn báo cáo nào; nạp bằng «ykien deadlines load»."
+DEADLINE_LIST_LINE = (
+    "[{id}] {code} — {title}: {when}; áp dụng cho {target}; nhắc trước {offsets} ngày làm việc"
+)
+DEADLINE_MONTHLY = "hằng tháng ngày {day} (dời sang ngày làm việc gần nhất)"
+DEADLINE_ONCE = "một lần, ngày {due}"
+DEADLINE_SAVED = "Đã lưu hạn [{id}] {code} — {title}."

@@ -93,7 +93,10 @@ class Engine:
         )
         # Enrollment and officer commands (bootstrap_admin: "channel:external_id").
         self.officers = roles.Officers(
-            display_tz=display_tz, digests=digests, bootstrap_admin=bootstrap_admin
+            display_tz=display_tz,
+            digests=digests,
+            bootstrap_admin=bootstrap_admin,
+            calendar=self.calendar,
         )
 
     async def handle(self, incoming: Incoming) -> list[Outgoing]:

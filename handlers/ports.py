@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 from handlers.digest import Period
 from nlp.analyzer import Analysis
+from storage.deadline_records import DeadlineRecord, NewDeadline
 from storage.records import (
     ClusterRecord,
     ConversationRecord,
@@ -69,6 +70,35 @@ class Submissions(Protocol):
     def iter_all(self, batch_size: int = 1000) -> AsyncIterator[SubmissionRecord]: ...
 
     async def anonymise_person(self, person_id: int, placeholder: str, at: datetime) -> int: ...
+
+    async def search(
+        self,
+        words: Sequence[str],
+        *,
+        province_code: str | None = None,
+        locality_codes: Sequence[str] = (),
+        topics: Sequence[str] = (),
+        include_sensitive: bool = True,
+        limit: int = 10,
+    ) -> list[SubmissionRecord]: ...
+
+
+class Answers(Protocol):
+    """Officers' answers to submissions."""
+
+    async def add(
+        self, *, submission_id: int, person_id: int | None, text: str, status: str, at: datetime
+    ) -> int: ...
+
+    async def recipient(self, submission_id: int) -> tuple[str, str] | None: ...
+
+
+class OutboxQueue(Protocol):
+    """Messages to other chats, queued in the update's transaction; the scheduler sends them."""
+
+    async def enqueue(
+        self, *, key: str, channel: str, chat_id: str, text: str, due_at: datetime, now: datetime
+    ) -> bool: ...
 
 
 class TextAnalyzer(Protocol):
@@ -155,6 +185,26 @@ class Invites(Protocol):
     async def mark_used(self, invite_id: int, person_id: int, at: datetime) -> bool: ...
 
 
+class Deadlines(Protocol):
+    """Reporting deadlines and the units' done marks (storage.deadlines.SqlDeadlines)."""
+
+    async def list_all(self) -> list[DeadlineRecord]: ...
+
+    async def get(self, deadline_id: int) -> DeadlineRecord | None: ...
+
+    async def get_by_code(self, code: str) -> DeadlineRecord | None: ...
+
+    async def upsert(
+        self, deadlines: Sequence[NewDeadline], at: datetime
+    ) -> list[DeadlineRecord]: ...
+
+    async def mark_done(
+        self, deadline_id: int, unit_code: str, period: str, person_id: int | None, at: datetime
+    ) -> bool: ...
+
+    async def done_keys(self, deadline_ids: Sequence[int]) -> set[tuple[int, str, str]]: ...
+
+
 class UnitOfWork(Protocol):
     """One transaction over every repository; nothing is durable until `commit`."""
 
@@ -166,6 +216,9 @@ class UnitOfWork(Protocol):
     audit: AuditLog
     units: Units
     invites: Invites
+    answers: Answers
+    outbox: OutboxQueue
+    deadlines: Deadlines
 
     async def __aenter__(self) -> UnitOfWork: ...
 

@@ -18,10 +18,13 @@ from typing import Any
 
 from config import roles as roles_config
 from config import taxonomy, texts
+from handlers.calendar import WorkingCalendar
 from handlers.codes import parse_reference_code
+from handlers.deadlines import DeadlineCommands
 from handlers.digest import Period
 from handlers.ports import Digests, UnitOfWork
 from nlp.pii import redact
+from nlp.text import fold
 from storage.records import PersonRecord, SubmissionRecord, UnitRecord
 
 logger = logging.getLogger(__name__)
@@ -40,7 +43,7 @@ COMMANDS: dict[str, frozenset[str]] = {
     "xong": STAFF,
 }
 # Commands already gated but not built yet: the authorised get a "not yet" answer.
-NOT_YET = frozenset({"tim", "traloi", "hanchot", "xong"})
+NOT_YET: frozenset[str] = frozenset()
 JOIN_COMMAND = "thamgia"
 # Who may read the text of a sensitive submission (the others see that it exists).
 SEES_SENSITIVE = frozenset({"moderator", "admin"})
@@ -48,6 +51,14 @@ SEES_SENSITIVE = frozenset({"moderator", "admin"})
 # keeps the two in step, since handlers cannot import the SQL module.
 SENSITIVE_KIND = "to_cao"
 SENSITIVE_FLAGS = ("to_cao", "xuc_pham", "de_doa")
+# /traloi: the status an answered submission takes, and the longest answer relayed (Zalo's
+# message limit is the tightest of our channels, and the template adds the code).
+ANSWERED_STATUS = "da_tra_loi"
+ANSWER_MAX_CHARS = 1800
+# /tim: results shown, and how much of each (redacted) text.
+SEARCH_LIMIT = 10
+SEARCH_SNIPPET_CHARS = 160
+SEARCH_MAX_WORDS = 8
 
 UNIT_CODE_RE = re.compile(r"^[a-z0-9][a-z0-9_-]{0,31}$")
 TOKEN_RE = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
@@ -322,10 +333,13 @@ class Officers:
         display_tz: tzinfo,
         digests: Digests | None = None,
         bootstrap_admin: str | None = None,
+        calendar: WorkingCalendar | None = None,
     ) -> None:
         self.display_tz = display_tz
         self.digests = digests
         self.bootstrap_identity = parse_identity(bootstrap_admin)
+        # /hanchot and /xong count working days (default: the deployment's calendar).
+        self.deadlines = DeadlineCommands(display_tz, calendar)
 
     # --- roles ----------------------------------------------------------------------------------
 
@@ -414,12 +428,18 @@ class Officers:
         assert person is not None  # only residents may lack a person row
         if command in NOT_YET:
             return texts.ROLE_NOT_YET.format(command=command)
+        if command in ("hanchot", "xong"):
+            return await self.deadlines.run(uow, person, command, args, now)
         found = await self.scope_of(uow, person)
         if found is None:
             return texts.ROLE_NO_UNIT
         scope, unit_name = found
         if command == "xem":
             return await self.view(uow, person, scope, args)
+        if command == "tim":
+            return await self.search(uow, person, scope, args)
+        if command == "traloi":
+            return await self.answer(uow, person, scope, args, now)
         today = now.astimezone(self.display_tz).date()
         if command == "tuan":
             period = Period(today - timedelta(days=6), today + timedelta(days=1))
@@ -461,3 +481,115 @@ class Officers:
             else texts.ROLE_VIEW_NONE,
             text=texts.DIGEST_HIDDEN_TEXT if hidden else redact(submission.text),
         )
+
+    async def search(self, uow: UnitOfWork, person: PersonRecord, scope: Scope, args: str) -> str:
+        """`/tim từ khóa`: the newest submissions in scope containing every word.
+
+        Words match without regard to case or diacritics. Officers search only texts they may
+        read: a sensitive text matching would tell them what it says.
+        """
+        words = fold(args[:200]).split()[:SEARCH_MAX_WORDS]
+        if not words:
+            return texts.SEARCH_USAGE
+        sees_sensitive = person.role in SEES_SENSITIVE
+        found = await uow.submissions.search(
+            words,
+            province_code=scope.province_code,
+            locality_codes=scope.locality_codes,
+            topics=scope.topics,
+            include_sensitive=sees_sensitive,
+            limit=SEARCH_LIMIT,
+        )
+        shown_words = " ".join(args.split())[:60]
+        if not found:
+            return texts.SEARCH_NONE.format(words=shown_words)
+        lines = [texts.SEARCH_HEADER.format(words=shown_words, count=len(found))]
+        for submission in found:
+            hidden = is_sensitive(submission) and not sees_sensitive
+            lines.append(
+                texts.SEARCH_ITEM.format(
+                    code=submission.code,
+                    date=submission.created_at.astimezone(self.display_tz).strftime("%d/%m/%Y"),
+                    topic=taxonomy.TOPICS.get(submission.topic or "", texts.DIGEST_NO_TOPIC),
+                    status=taxonomy.STATUSES.get(submission.status, submission.status),
+                    text=texts.DIGEST_HIDDEN_TEXT if hidden else _snippet(redact(submission.text)),
+                )
+            )
+        return "\n".join(lines)
+
+    async def answer(
+        self, uow: UnitOfWork, person: PersonRecord, scope: Scope, args: str, now: datetime
+    ) -> str:
+        """`/traloi MÃ nội dung`: store the answer and queue it for the resident's own chat.
+
+        The engine answers only the chat an update came from, so the relay goes through the
+        outbox (in this update's transaction; the scheduler's sweep sends it). The key is the
+        answer's id: a retried send never duplicates it, and a re-delivered update is dropped
+        by the engine before it gets here.
+        """
+        parsed = _split_code(args)
+        if parsed is None:
+            return texts.ANSWER_USAGE
+        code, shown, content = parsed
+        submission = await uow.submissions.get_by_code(code) if code else None
+        if submission is None or not scope.covers(submission):
+            return texts.ANSWER_NOT_FOUND.format(code=shown)
+        if submission.kind == SENSITIVE_KIND and person.role not in SEES_SENSITIVE:
+            return texts.ANSWER_SENSITIVE_REFUSED.format(code=submission.code)
+        if not content:
+            return texts.ANSWER_USAGE
+        if len(content) > ANSWER_MAX_CHARS:
+            return texts.ANSWER_TOO_LONG.format(length=len(content), limit=ANSWER_MAX_CHARS)
+        answer_id = await uow.answers.add(
+            submission_id=submission.id,
+            person_id=person.id,
+            text=content,
+            status=ANSWERED_STATUS,
+            at=now,
+        )
+        recipient = await uow.answers.recipient(submission.id)
+        if recipient is not None:
+            channel, chat_id = recipient
+            await uow.outbox.enqueue(
+                key=f"answer:{answer_id}",
+                channel=channel,
+                chat_id=chat_id,
+                text=texts.ANSWER_TO_RESIDENT.format(code=submission.code, text=content),
+                due_at=now,
+                now=now,
+            )
+        await uow.audit.add(
+            actor=person.pseudonym,
+            action="submission.answered",
+            subject=submission.code,
+            at=now,
+            details={"answer": answer_id, "relayed": recipient is not None},
+        )
+        if recipient is None:
+            return texts.ANSWER_NOT_RELAYED.format(code=submission.code)
+        return texts.ANSWER_SENT.format(code=submission.code)
+
+
+def _split_code(args: str) -> tuple[str | None, str, str] | None:
+    """`MÃ nội dung` as (code or None, the code as typed, the content); None without a code.
+
+    A code may be typed with a space ("YK 7F3Q9X"), so two leading words are tried too.
+    """
+    parts = args.split(maxsplit=2)
+    if not parts:
+        return None
+    if len(parts) >= 2:
+        joined = parse_reference_code(f"{parts[0]} {parts[1]}")
+        if joined is not None:
+            return joined, joined, parts[2].strip() if len(parts) > 2 else ""
+    content = args.strip()[len(parts[0]) :].strip()
+    return parse_reference_code(parts[0]), parts[0][:20], content
+
+
+def _snippet(text: str) -> str:
+    """A text on one line, cut at a word near SEARCH_SNIPPET_CHARS."""
+    flat = " ".join(text.split())
+    if len(flat) <= SEARCH_SNIPPET_CHARS:
+        return flat
+    cut = flat[:SEARCH_SNIPPET_CHARS].rsplit(" ", 1)[0]
+    return cut + "…"

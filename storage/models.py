@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from typing import Any
 
 from sqlalchemy import (
     JSON,
     BigInteger,
     Boolean,
+    Date,
     DateTime,
     Float,
     ForeignKey,
@@ -308,3 +309,55 @@ class OutboxMessage(Base):
     attempted_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
     sent_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
     last_error: Mapped[str | None] = mapped_column(String(200))
+
+
+class Answer(Base):
+    """An officer's answer to a submission; relayed to the resident through the outbox."""
+
+    __tablename__ = "answers"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    submission_id: Mapped[int] = mapped_column(
+        BigId, ForeignKey("submissions.id", ondelete="CASCADE"), index=True
+    )
+    # The author; an erased officer leaves the answer, by nobody in particular.
+    person_id: Mapped[int | None] = mapped_column(
+        BigId, ForeignKey("people.id", ondelete="SET NULL")
+    )
+    text: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime())
+
+
+class Deadline(Base):
+    """A reporting deadline: monthly on a day (moved to the nearest working day) or once on a date,
+    for listed units and for every unit of listed kinds; reminders `offsets` working days before."""
+
+    __tablename__ = "deadlines"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    code: Mapped[str] = mapped_column(String(64), unique=True)
+    title: Mapped[str] = mapped_column(String(300))
+    recurrence: Mapped[str] = mapped_column(String(16))  # "monthly" | "once"
+    day_of_month: Mapped[int | None] = mapped_column(Integer)
+    due_date: Mapped[date | None] = mapped_column(Date)
+    unit_codes: Mapped[list[Any]] = mapped_column(JsonData, default=list)
+    unit_kinds: Mapped[list[Any]] = mapped_column(JsonData, default=list)
+    offsets: Mapped[list[Any]] = mapped_column(JsonData, default=list)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime())
+
+
+class DeadlineDone(Base):
+    """A unit's word that it met one period of a deadline ("YYYY-MM", or the one-off's date)."""
+
+    __tablename__ = "deadline_done"
+    __table_args__ = (UniqueConstraint("deadline_id", "unit_code", "period"),)
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    deadline_id: Mapped[int] = mapped_column(BigId, ForeignKey("deadlines.id", ondelete="CASCADE"))
+    unit_code: Mapped[str] = mapped_column(String(32))
+    period: Mapped[str] = mapped_column(String(16))
+    done_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    # An erased person leaves the mark, made by nobody in particular.
+    person_id: Mapped[int | None] = mapped_column(
+        BigId, ForeignKey("people.id", ondelete="SET NULL")
+    )

@@ -16,6 +16,15 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from storage import models
+from storage.answers import (
+    SqlAnswers,
+    SqlOutboxQueue,
+    folded,
+    prepare_folding,
+    scope_conditions,
+    sensitive_condition,
+)
+from storage.deadlines import SqlDeadlines
 from storage.records import (
     AttachmentRecord,
     ClusterRecord,
@@ -296,6 +305,31 @@ class SqlSubmissions:
             for row in rows:
                 yield _submission(row)
             last_id = rows[-1].id
+
+    async def search(
+        self,
+        words: Sequence[str],
+        *,
+        province_code: str | None = None,
+        locality_codes: Sequence[str] = (),
+        topics: Sequence[str] = (),
+        include_sensitive: bool = True,
+        limit: int = 10,
+    ) -> list[SubmissionRecord]:
+        """Newest submissions of a scope whose folded text contains every folded word."""
+        await prepare_folding(self._session)
+        haystack = folded(models.Submission.text, self._session.bind.dialect.name)
+        where = scope_conditions(province_code, locality_codes, topics)
+        where += [haystack.like(f"%{word}%") for word in words if word]
+        if not include_sensitive:
+            where.append(~sensitive_condition())
+        rows = await self._session.scalars(
+            select(models.Submission)
+            .where(*where)
+            .order_by(models.Submission.created_at.desc(), models.Submission.id.desc())
+            .limit(limit)
+        )
+        return [_submission(row) for row in rows]
 
     async def anonymise_person(self, person_id: int, placeholder: str, at: datetime) -> int:
         """Replace a person's texts, drop their attachments and unlink them; counts survive."""
@@ -622,6 +656,9 @@ class SqlUnitOfWork:
         self.audit = SqlAuditLog(self.session)
         self.units = SqlUnits(self.session)
         self.invites = SqlInvites(self.session)
+        self.answers = SqlAnswers(self.session)
+        self.outbox = SqlOutboxQueue(self.session)
+        self.deadlines = SqlDeadlines(self.session)
         return self
 
     async def __aexit__(

@@ -32,6 +32,8 @@ TABLES = ("audit_log", "inbound_updates", "attachments", "submissions", "convers
 TABLES += ("cluster_keys", "clusters", "channel_tokens", "channel_contacts", "pending_messages")
 TABLES += ("invites", "units")
 TABLES += ("outbox",)
+TABLES += ("deadline_done", "deadlines")
+TABLES += ("answers",)
 
 
 async def _admin(statement: str) -> None:
