@@ -7,6 +7,10 @@ and every overdue day (the first working day after a due date), at `hour` local 
 unit a deadline applies to that has not marked that period done, a reminder goes to each of the
 unit's officers and an overdue notice to each officer of the unit above, under unique outbox
 keys, so a restart or a second scheduler never sends one twice.
+
+A deadline may also target roles: then everyone with one of them is reminded, unit or not.
+Their done mark is their unit's (when they have one) or their own (`logic.done_identity`); an
+overdue notice goes to the unit above a holder's unit, and nowhere for a holder without one.
 """
 
 from __future__ import annotations
@@ -24,6 +28,7 @@ import yaml
 import config
 from bot.nlp_cli import InputError
 from bot.scheduler import Planner, Scheduled
+from config import schedules as schedules_config
 from config import texts
 from config.settings import Settings
 from handlers import deadlines as logic
@@ -32,7 +37,7 @@ from handlers.ports import Clock
 from storage.db import Database
 from storage.deadline_records import ONCE, DeadlineRecord
 from storage.outbox import OutboxStore
-from storage.records import PersonRecord
+from storage.records import PersonRecord, UnitRecord
 
 logger = logging.getLogger(__name__)
 
@@ -91,9 +96,14 @@ class DeadlineReminderPlanner(Planner):
             if person.role == "officer" and person.unit_code:
                 officers.setdefault(person.unit_code, []).append(person)
         planned: list[Scheduled] = []
+        seen: set[str] = set()  # a holder of a targeted role may also be a targeted unit's officer
         for deadline in deadlines:
             applies = logic.units_of(deadline, units)
+            holders = [person for person in staff if logic.targets_role(deadline, person)]
             for moment, what, occurrence, offset in self.moments(deadline, since, now):
+                planned += await self._plan_roles(
+                    holders, by_code, officers, done, seen, outbox, what, occurrence, offset, moment
+                )
                 for code in applies:
                     if (deadline.id, code, occurrence.period) in done:
                         continue
@@ -108,12 +118,57 @@ class DeadlineReminderPlanner(Planner):
                         continue  # a root unit has nobody above it
                     for person in recipients:
                         key = f"{what}:{subject}:{person.channel}:{person.external_id}"
-                        if await outbox.has(key):
+                        if key in seen or await outbox.has(key):
                             continue  # queued by an earlier sweep or another scheduler
+                        seen.add(key)
                         text = self._text(what, occurrence, unit.name, moment)
                         planned.append(
                             Scheduled(key, person.channel, person.external_id, text, moment)
                         )
+        return planned
+
+    async def _plan_roles(
+        self,
+        holders: list[PersonRecord],
+        by_code: dict[str, UnitRecord],
+        officers: dict[str, list[PersonRecord]],
+        done: set[tuple[int, str, str]],
+        seen: set[str],
+        outbox: OutboxStore,
+        what: str,
+        occurrence: logic.Occurrence,
+        offset: int | None,
+        moment: datetime,
+    ) -> list[Scheduled]:
+        """One occurrence's messages for the holders of a deadline's targeted roles.
+
+        Keys name the done identity as the unit-targeted ones name the unit, so a person both
+        targeted by role and an officer of a targeted unit gets one message.
+        """
+        deadline = occurrence.deadline
+        planned: list[Scheduled] = []
+        for holder in holders:
+            identity = logic.done_identity(holder)
+            if (deadline.id, identity, occurrence.period) in done:
+                continue
+            unit = by_code.get(holder.unit_code or "")
+            if what == "deadline":
+                recipients = [holder]
+                subject = f"{deadline.id}:{identity}:{occurrence.period}:{offset}"
+                name = unit.name if unit else schedules_config.DEADLINE_REMINDER_YOU
+            elif unit is not None and unit.parent_code:
+                recipients = officers.get(unit.parent_code, [])
+                subject = f"{deadline.id}:{identity}:{occurrence.period}"
+                name = unit.name
+            else:
+                continue  # without a unit (or at the root) there is nobody above to tell
+            for person in recipients:
+                key = f"{what}:{subject}:{person.channel}:{person.external_id}"
+                if key in seen or await outbox.has(key):
+                    continue
+                seen.add(key)
+                text = self._text(what, occurrence, name, moment)
+                planned.append(Scheduled(key, person.channel, person.external_id, text, moment))
         return planned
 
     def _text(self, what: str, occurrence: logic.Occurrence, unit: str, moment: datetime) -> str:
@@ -151,6 +206,9 @@ def add_parsers(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> Non
     target = add.add_mutually_exclusive_group(required=True)
     target.add_argument("--units", help="comma-separated unit codes")
     target.add_argument("--kinds", help="comma-separated unit kinds, e.g. mttq")
+    target.add_argument(
+        "--roles", help="comma-separated roles, e.g. moderator,admin (everyone with one)"
+    )
     add.add_argument("--offsets", help="reminder days before, in working days (default 5,2,0)")
 
 
@@ -259,7 +317,7 @@ async def list_deadlines(db: Database, say: Callable[[str], None]) -> None:
 async def add_deadline(
     db: Database, args: argparse.Namespace, say: Callable[[str], None], now: datetime
 ) -> None:
-    """`deadlines add CODE --title … (--monthly DAY | --date D) (--units … | --kinds …)`."""
+    """`deadlines add CODE --title … (--monthly DAY | --date D) (--units | --kinds | --roles …)`."""
     fields = {
         "code": args.code,
         "title": args.title,
@@ -267,6 +325,7 @@ async def add_deadline(
         "date": args.date,
         "units": args.units,
         "kinds": args.kinds,
+        "roles": getattr(args, "roles", None),
         "offsets": args.offsets,
     }
     (stored,) = await store_deadlines(db, [logic.DeadlineEntry(fields)], now)

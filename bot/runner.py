@@ -26,7 +26,14 @@ from bot.app import App
 from bot.channels import zalo_bot, zalo_oa, zalo_oauth
 from bot.channels.telegram_adapter import ALLOWED_UPDATES, TelegramAdapter, make_bot
 from bot.deadlines import DeadlineReminderPlanner
-from bot.scheduler import DigestRecipient, MonthlyDigestPlanner, Scheduler, staff_recipients
+from bot.report_files import FileSender, telegram_file_sender
+from bot.scheduler import (
+    DigestRecipient,
+    MonthlyDigestPlanner,
+    Scheduler,
+    WeeklyDigestPlanner,
+    staff_recipients,
+)
 from bot.web import build_web_app
 from config import texts
 from config.settings import Settings
@@ -55,6 +62,8 @@ async def run_channels(app: App, stop: asyncio.Event, *, serve: bool) -> None:
             "No channel is configured: set TELEGRAM_BOT_TOKEN, ZALO_BOT_TOKEN or ZALO_OA_APP_ID."
         )
     senders: dict[str, ChatSender] = {}
+    # Only Telegram carries the digest's report files (see bot.report_files).
+    file_senders: dict[str, FileSender] = {}
     alerts = AdminAlerts(settings.admin_chat_list, senders)
     pollers: list[tuple[str, Poller]] = []
     registrations: list[Callable[[], Awaitable[None]]] = []
@@ -79,6 +88,7 @@ async def run_channels(app: App, stop: asyncio.Event, *, serve: bool) -> None:
             await telegram.bot.initialize()
             stack.push_async_callback(telegram.bot.shutdown)
             senders["telegram"] = _telegram_sender(telegram)
+            file_senders["telegram"] = telegram_file_sender(telegram.bot)
             if webhook:
                 assert settings.telegram_webhook_secret is not None
                 secret = settings.telegram_webhook_secret.get_secret_value()
@@ -125,7 +135,7 @@ async def run_channels(app: App, stop: asyncio.Event, *, serve: bool) -> None:
             routes["zalo_oa"] = oa
 
         if settings.scheduler_enabled:
-            pollers.append(("scheduler", _scheduler(app, senders).run))
+            pollers.append(("scheduler", _scheduler(app, senders, file_senders).run))
 
         if serve or routes:
             runner = web.AppRunner(build_web_app(**routes))  # type: ignore[arg-type]
@@ -185,7 +195,9 @@ def _zalo_oa(
     )
 
 
-def _scheduler(app: App, senders: dict[str, ChatSender]) -> Scheduler:
+def _scheduler(
+    app: App, senders: dict[str, ChatSender], file_senders: dict[str, FileSender] | None = None
+) -> Scheduler:
     """Monthly digests (each officer their unit, the admin chats everything), reporting
     deadline reminders and overdue notices, answer-deadline reminders and escalations; and,
     through the same outbox, officers' answers relayed to residents."""
@@ -197,7 +209,15 @@ def _scheduler(app: App, senders: dict[str, ChatSender]) -> Scheduler:
 
     calendar = app.engine.calendar
     planners = [
-        MonthlyDigestPlanner(app.db, calendar, tz, recipients, hour=settings.digest_hour),
+        MonthlyDigestPlanner(
+            app.db,
+            calendar,
+            tz,
+            recipients,
+            hour=settings.digest_hour,
+            reports_dir=settings.data_dir / "reports",
+        ),
+        WeeklyDigestPlanner(app.db, calendar, tz, recipients, hour=settings.digest_hour),
         DeadlineReminderPlanner(app.db, calendar, tz, hour=settings.digest_hour),
         AnswerReminderPlanner(app.db, calendar, tz, hour=settings.digest_hour),
     ]
@@ -206,6 +226,7 @@ def _scheduler(app: App, senders: dict[str, ChatSender]) -> Scheduler:
         clock=app.engine.clock,
         planners=planners,
         senders=senders,
+        file_senders=file_senders,
         grace=timedelta(hours=settings.scheduler_grace_hours),
     )
 

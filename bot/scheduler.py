@@ -15,6 +15,7 @@ import logging
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
+from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
@@ -22,7 +23,9 @@ from apscheduler.triggers.interval import IntervalTrigger
 
 from bot.alerts import ChatSender
 from bot.digests import build_digest
-from config import texts
+from bot.report_files import FileSender, report_directory, write_digest_reports
+from config import report_delivery, texts
+from config import schedules as schedules_config
 from handlers.calendar import WorkingCalendar
 from handlers.digest import Period
 from handlers.digest_text import digest_text
@@ -48,6 +51,8 @@ class Scheduled:
     chat_id: str
     text: str
     due_at: datetime
+    # Paths of files sent after the text (the digest's report files).
+    files: tuple[str, ...] = ()
 
 
 class Planner:
@@ -66,21 +71,39 @@ class DigestRecipient:
     chat_id: str
     scope: DigestScope
     unit_name: str
+    # The unit's schedule (config.schedules): which planners send to this recipient.
+    digest: str = schedules_config.DIGEST_MONTHLY
+    digest_weekday: int = schedules_config.DEFAULT_DIGEST_WEEKDAY
+
+    @property
+    def monthly(self) -> bool:
+        """Whether the recipient gets the monthly digest."""
+        return self.digest in (schedules_config.DIGEST_MONTHLY, schedules_config.DIGEST_BOTH)
+
+    @property
+    def weekly(self) -> bool:
+        """Whether the recipient gets the weekly digest."""
+        return self.digest in (schedules_config.DIGEST_WEEKLY, schedules_config.DIGEST_BOTH)
 
 
 async def staff_recipients(
     db: Database, admin_chats: Sequence[tuple[str, str]]
 ) -> list[DigestRecipient]:
-    """Every officer, moderator and admin with their scope; the admin chats with everything."""
+    """Every officer, moderator and admin with their scope and their unit's digest schedule.
+
+    Staff without a unit and the admin chats see everything, monthly only.
+    """
     recipients: dict[tuple[str, str], DigestRecipient] = {}
     async with db.unit_of_work() as uow:
         staff = await uow.people.list_staff()
         units = {unit.code: unit for unit in await uow.units.list_all()}
     for person in staff:
         unit = units.get(person.unit_code or "")
+        schedule = (schedules_config.DIGEST_MONTHLY, schedules_config.DEFAULT_DIGEST_WEEKDAY)
         if unit is not None:
             scope = scope_for(unit, descendants(units.values(), unit.code), person.topics)
             name = unit.name
+            schedule = (unit.digest, unit.digest_weekday)
         elif person.role in ("admin", "moderator"):
             scope, name = Scope(topics=person.topics), texts.DIGEST_ALL_UNITS
         else:
@@ -90,6 +113,7 @@ async def staff_recipients(
             person.external_id,
             DigestScope(scope.province_code, scope.locality_codes, scope.topics),
             name,
+            *schedule,
         )
     for channel, chat in admin_chats:
         recipients.setdefault(
@@ -109,12 +133,15 @@ class MonthlyDigestPlanner(Planner):
         recipients: Callable[[], Awaitable[Sequence[DigestRecipient]]],
         *,
         hour: int = 8,
+        reports_dir: Path | None = None,
     ) -> None:
         self._db = db
         self._calendar = calendar
         self._tz = tz
         self._recipients = recipients
         self._hour = hour
+        # Set: each digest also gets its Word, Excel and chart files, sent after the text.
+        self._reports_dir = reports_dir
 
     def send_time(self, year: int, month: int) -> datetime:
         """When the digest of the month before `month`/`year` goes out."""
@@ -140,7 +167,95 @@ class MonthlyDigestPlanner(Planner):
         for moment in self.occurrences(since, now):
             period = Period.month(moment.year, moment.month).previous()
             for recipient in await self._recipients():
+                if not recipient.monthly:
+                    continue  # the unit chose weekly digests only, or none
                 key = f"digest:{recipient.channel}:{recipient.chat_id}:{period.start:%Y-%m}"
+                if await outbox.has(key):
+                    continue  # built and queued by an earlier sweep: no second digest
+                digest = await build_digest(
+                    self._db,
+                    recipient.scope,
+                    period,
+                    unit_name=recipient.unit_name,
+                    now=now,
+                    tz=self._tz,
+                    with_items=self._reports_dir is not None,
+                )
+                files: tuple[str, ...] = ()
+                if self._reports_dir is not None:
+                    directory = report_directory(
+                        self._reports_dir, period, recipient.channel, recipient.chat_id
+                    )
+                    files = await write_digest_reports(
+                        digest, directory, unit_name=recipient.unit_name, tz=self._tz
+                    )
+                planned.append(
+                    Scheduled(
+                        key,
+                        recipient.channel,
+                        recipient.chat_id,
+                        digest_text(digest),
+                        moment,
+                        files,
+                    )
+                )
+        return planned
+
+
+class WeeklyDigestPlanner(Planner):
+    """The last 7 days' digest, on each unit's weekday at `hour` local, for units that chose it.
+
+    The digest for the nominal day D covers [D - 7 days, D); when D is a day off it goes out on
+    the next working day, still covering that week. Only units whose schedule is weekly or both
+    get it (staff without a unit and the admin chats get the monthly digest only).
+    """
+
+    # A nominal weekday moved past a long break (Tết) is still found this many days later.
+    LOOKBACK_DAYS = 21
+
+    def __init__(
+        self,
+        db: Database,
+        calendar: WorkingCalendar,
+        tz: ZoneInfo,
+        recipients: Callable[[], Awaitable[Sequence[DigestRecipient]]],
+        *,
+        hour: int = 8,
+    ) -> None:
+        self._db = db
+        self._calendar = calendar
+        self._tz = tz
+        self._recipients = recipients
+        self._hour = hour
+
+    def send_time(self, nominal: date) -> datetime:
+        """When the weekly digest due on `nominal` goes out: that day, or the next working day."""
+        day = self._calendar.next_working_day(nominal, include_today=True)
+        return datetime.combine(day, time(self._hour), tzinfo=self._tz)
+
+    def occurrences(
+        self, weekday: int, since: datetime, now: datetime
+    ) -> list[tuple[datetime, Period]]:
+        """(send time, period) for a weekday's digests whose send time is in (since, now]."""
+        first = since.astimezone(self._tz).date() - timedelta(days=self.LOOKBACK_DAYS)
+        last = now.astimezone(self._tz).date()
+        day = first + timedelta(days=(weekday - first.weekday()) % 7)
+        found = []
+        while day <= last:
+            moment = self.send_time(day)
+            if since < moment <= now:
+                found.append((moment, Period(day - timedelta(days=7), day)))
+            day += timedelta(days=7)
+        return found
+
+    async def plan(self, since: datetime, now: datetime, outbox: OutboxStore) -> list[Scheduled]:
+        """Build each weekly recipient's digest for every send time in the window, once per key."""
+        planned: list[Scheduled] = []
+        for recipient in await self._recipients():
+            if not recipient.weekly:
+                continue
+            for moment, period in self.occurrences(recipient.digest_weekday, since, now):
+                key = f"weekly:{recipient.channel}:{recipient.chat_id}:{period.start:%Y-%m-%d}"
                 if await outbox.has(key):
                     continue  # built and queued by an earlier sweep: no second digest
                 digest = await build_digest(
@@ -170,6 +285,7 @@ class Scheduler:
         clock: Clock,
         planners: Sequence[Planner],
         senders: dict[str, ChatSender],
+        file_senders: dict[str, FileSender] | None = None,
         grace: timedelta = timedelta(hours=24),
         max_attempts: int = 5,
     ) -> None:
@@ -178,6 +294,7 @@ class Scheduler:
         self._clock = clock
         self._planners = list(planners)
         self._senders = senders
+        self._file_senders = file_senders or {}
         self._grace = grace
         self._max_attempts = max_attempts
         self._sweeping = asyncio.Lock()
@@ -201,6 +318,7 @@ class Scheduler:
                         text=message.text,
                         due_at=message.due_at,
                         now=now,
+                        files=message.files,
                     )
             sent = failed = 0
             async for row in self._due(now):
@@ -210,7 +328,7 @@ class Scheduler:
                 if not await self.outbox.claim(row.id, now, CLAIM_LEASE):
                     continue  # sent meanwhile, or being sent by another sender
                 try:
-                    await sender(row.chat_id, row.text)
+                    await sender(row.chat_id, self._text_of(row))
                 except Exception as error:
                     failed += 1
                     await self.outbox.failed(row.id, type(error).__name__)
@@ -218,11 +336,37 @@ class Scheduler:
                         "scheduled message %s not sent (%s)", row.key, type(error).__name__
                     )
                     continue
-                await self.outbox.sent(row.id, self._clock())
+                # Files go after the text and are not retried: a retry would repeat the text.
+                await self.outbox.sent(row.id, self._clock(), error=await self._send_files(row))
                 sent += 1
             if queued or sent or failed:
                 logger.info("scheduler: %d queued, %d sent, %d failed", queued, sent, failed)
             return {"queued": queued, "sent": sent, "failed": failed}
+
+    def _text_of(self, row: OutboxRow) -> str:
+        """The row's text; on a channel that cannot carry its files, with a note saying so."""
+        if row.files and row.channel not in self._file_senders:
+            return f"{row.text}\n\n{report_delivery.FILES_NOT_SENT_NOTE}"
+        return row.text
+
+    async def _send_files(self, row: OutboxRow) -> str | None:
+        """Send the row's files in order; a short description of the failures, if any."""
+        send = self._file_senders.get(row.channel)
+        if send is None or not row.files:
+            return None
+        errors = []
+        for name in row.files:
+            try:
+                await send(row.chat_id, Path(name))
+            except Exception as error:  # one file lost (deleted, refused) must not stop the rest
+                errors.append(type(error).__name__)
+                logger.warning(
+                    "file %s of scheduled message %s not sent (%s)",
+                    Path(name).name,
+                    row.key,
+                    type(error).__name__,
+                )
+        return f"files not sent: {', '.join(errors)}" if errors else None
 
     async def _due(self, now: datetime) -> AsyncIterator[OutboxRow]:
         """Every message due by `now`, in batches (a broadcast to thousands in one sweep)."""

@@ -21,6 +21,7 @@ import yaml
 import config
 from bot.nlp_cli import InputError
 from config import roles as roles_config
+from config import schedules as schedules_config
 from config import taxonomy, texts
 from config.settings import Settings
 from handlers import roles
@@ -48,6 +49,14 @@ def add_parsers(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> Non
     add.add_argument("--parent")
     add.add_argument("--locality", help="administrative code (default: the parent's)")
     add.add_argument("--target-group", help="for a member organisation")
+    add.add_argument(
+        "--digest",
+        choices=tuple(schedules_config.DIGEST_SCHEDULES),
+        help="scheduled digests (default: monthly, or the unit's current schedule)",
+    )
+    add.add_argument(
+        "--digest-weekday", type=int, help="weekly digest day, 0 = Monday … 6 = Sunday"
+    )
     remove = units_sub.add_parser("remove", help="remove a unit nobody belongs to")
     remove.add_argument("code")
 
@@ -161,11 +170,21 @@ def tree_lines(units: list[UnitRecord]) -> list[str]:
                     locality=f", {unit.locality_code}" if unit.locality_code else "",
                     group=f", {unit.target_group}" if unit.target_group else "",
                 )
+                + schedule_phrase(unit)
             )
             walk(unit.code, depth + 1)
 
     walk(None, 0)
     return lines
+
+
+def schedule_phrase(unit: UnitRecord) -> str:
+    """ " · tổng hợp: hằng tuần (Thứ Hai)" and the like, for `units list`."""
+    name = schedules_config.DIGEST_SCHEDULES.get(unit.digest, unit.digest)
+    if unit.digest in (schedules_config.DIGEST_WEEKLY, schedules_config.DIGEST_BOTH):
+        weekday = schedules_config.WEEKDAY_NAMES[unit.digest_weekday % 7]
+        return schedules_config.UNIT_SCHEDULE_WEEKLY.format(digest=name, weekday=weekday)
+    return schedules_config.UNIT_SCHEDULE.format(digest=name)
 
 
 async def list_units(db: Database, say: Callable[[str], None]) -> None:
@@ -184,6 +203,8 @@ async def add_unit(db: Database, args: argparse.Namespace, say: Callable[[str], 
         "parent": args.parent,
         "locality": args.locality,
         "target_group": args.target_group,
+        "digest": getattr(args, "digest", None),
+        "digest_weekday": getattr(args, "digest_weekday", None),
     }
     (unit,) = await store_units(db, [roles.UnitEntry(fields)])
     say(texts.UNIT_ADDED.format(code=unit.code, name=unit.name))

@@ -17,6 +17,7 @@ from typing import Any
 
 from config import calendar as calendar_config
 from config import roles as roles_config
+from config import schedules as schedules_config
 from config import texts
 from handlers.calendar import WorkingCalendar, monthly_deadline
 from handlers.ports import UnitOfWork
@@ -137,6 +138,21 @@ def units_of(deadline: DeadlineRecord, units: Sequence[UnitRecord]) -> list[str]
     return [unit.code for unit in units if unit.code in listed or unit.kind in kinds]
 
 
+def done_identity(person: PersonRecord) -> str:
+    """Whose done mark a person's `/xong` makes and reminders check: their unit, or themselves.
+
+    A role-targeted deadline is met per unit when the person has one (any holder of the role in
+    that unit marks it for all of them), and per person otherwise: "@<person id>", stored in
+    the mark's unit column (no unit code starts with "@").
+    """
+    return person.unit_code or f"@{person.id}"
+
+
+def targets_role(deadline: DeadlineRecord, person: PersonRecord) -> bool:
+    """Whether a deadline targets the person's role."""
+    return person.role in deadline.roles
+
+
 def days_left_phrase(today: date, due: date, calendar: WorkingCalendar) -> str:
     """ "còn N ngày làm việc", "hạn là hôm nay" or "quá hạn N ngày làm việc"."""
     if due == today:
@@ -165,6 +181,9 @@ def target_phrase(deadline: DeadlineRecord) -> str:
     if deadline.unit_kinds:
         kinds = ", ".join(roles_config.UNIT_KINDS.get(k, k) for k in deadline.unit_kinds)
         parts.append(texts.DEADLINE_TARGET_KINDS.format(kinds=kinds))
+    if deadline.roles:
+        names = ", ".join(roles_config.ROLE_NAMES.get(r, r) for r in deadline.roles)
+        parts.append(schedules_config.DEADLINE_TARGET_ROLES.format(roles=names))
     return "; ".join(parts)
 
 
@@ -263,8 +282,14 @@ def validate_deadline(
             problem = texts.DEADLINE_PAST_DATE.format(date=show_date(due_date))
             raise DeadlineError(code, problem, line)
     unit_codes, unit_kinds = _list(fields.get("units")), _list(fields.get("kinds"))
-    if not unit_codes and not unit_kinds:
+    roles = _list(fields.get("roles"))
+    if not unit_codes and not unit_kinds and not roles:
         raise DeadlineError(code, texts.DEADLINE_NO_TARGET, line)
+    for role in roles:
+        if role not in schedules_config.DEADLINE_ROLES:
+            known = ", ".join(schedules_config.DEADLINE_ROLES)
+            problem = schedules_config.DEADLINE_BAD_ROLE.format(role=role, roles=known)
+            raise DeadlineError(code, problem, line)
     known = {unit.code for unit in units}
     for unit in unit_codes:
         if unit not in known:
@@ -287,6 +312,7 @@ def validate_deadline(
         unit_codes=tuple(dict.fromkeys(unit_codes)),
         unit_kinds=tuple(dict.fromkeys(unit_kinds)),
         offsets=offsets,
+        roles=tuple(dict.fromkeys(roles)),
     )
 
 
@@ -335,25 +361,27 @@ class DeadlineCommands:
         return await self.listing(uow, person, today)
 
     async def listing(self, uow: UnitOfWork, person: PersonRecord, today: date) -> str:
-        """The current period of every deadline of the person's unit (admins: of all units)."""
-        if person.unit_code is None and person.role not in ("admin", "moderator"):
-            return texts.ROLE_NO_UNIT
+        """The current period of every deadline of the person's unit or role (admins: all)."""
         units = await uow.units.list_all()
         names = {unit.code: unit.name for unit in units}
-        every = person.role == "admin" or person.unit_code is None
+        overseer = person.role in ("admin", "moderator")
+        every = person.role == "admin" or (person.unit_code is None and overseer)
         deadlines = await uow.deadlines.list_all()
+        unplaced = person.unit_code is None and not overseer
+        if unplaced and not any(targets_role(deadline, person) for deadline in deadlines):
+            return texts.ROLE_NO_UNIT  # an officer without a unit, and no deadline for the role
         done = await uow.deadlines.done_keys([deadline.id for deadline in deadlines])
         shown: list[tuple[date, int, str]] = []
         for deadline in deadlines:
             applies = units_of(deadline, units)
-            mine = person.unit_code in applies
+            mine = person.unit_code in applies or targets_role(deadline, person)
             if not (mine or every):
                 continue
             occurrence = current_occurrence(deadline, today, self.calendar)
             if deadline.recurrence == ONCE and occurrence.due < today - ONCE_SHOWN_AFTER:
                 continue
             if mine:
-                key = (deadline.id, str(person.unit_code), occurrence.period)
+                key = (deadline.id, done_identity(person), occurrence.period)
                 status = (
                     texts.DEADLINE_DONE_STATUS if key in done else texts.DEADLINE_NOT_DONE_STATUS
                 )
@@ -444,6 +472,8 @@ class DeadlineCommands:
             deadline = await uow.deadlines.get_by_code(wanted.lower()[:64])
         if deadline is None:
             return texts.DEADLINE_UNKNOWN.format(id=wanted[:20])
+        if targets_role(deadline, person):
+            return await self._done_for_role(uow, person, deadline, today, now)
         if person.unit_code is None:
             return texts.ROLE_NO_UNIT
         unit = await uow.units.get(person.unit_code)
@@ -466,6 +496,42 @@ class DeadlineCommands:
         answer = texts.DEADLINE_MARKED if added else texts.DEADLINE_ALREADY
         return answer.format(
             unit=unit.name,
+            title=deadline.title,
+            period=show_period(occurrence.period),
+            due=show_date(occurrence.due),
+        )
+
+    async def _done_for_role(
+        self,
+        uow: UnitOfWork,
+        person: PersonRecord,
+        deadline: DeadlineRecord,
+        today: date,
+        now: datetime,
+    ) -> str:
+        """`/xong` on a deadline targeting the person's role: marked for their unit, or them."""
+        identity = done_identity(person)
+        unit = await uow.units.get(person.unit_code) if person.unit_code else None
+        who = unit.name if unit else schedules_config.DEADLINE_DONE_BY_YOU
+        occurrence = current_occurrence(deadline, today, self.calendar)
+        added = await uow.deadlines.mark_done(
+            deadline.id, identity, occurrence.period, person.id, now
+        )
+        if added:
+            await uow.audit.add(
+                actor=person.pseudonym,
+                action="deadline.done",
+                at=now,
+                subject=f"deadline:{deadline.id}",
+                details={
+                    "unit": person.unit_code,
+                    "role": person.role,
+                    "period": occurrence.period,
+                },
+            )
+        answer = texts.DEADLINE_MARKED if added else texts.DEADLINE_ALREADY
+        return answer.format(
+            unit=who,
             title=deadline.title,
             period=show_period(occurrence.period),
             due=show_date(occurrence.due),

@@ -17,6 +17,7 @@ from datetime import datetime, timedelta, tzinfo
 from typing import Any
 
 from config import roles as roles_config
+from config import schedules as schedules_config
 from config import taxonomy, texts
 from handlers.calendar import WorkingCalendar
 from handlers.codes import parse_reference_code
@@ -169,6 +170,33 @@ def _text(value: Any) -> str | None:
     return text or None
 
 
+def _digest_schedule(
+    fields: Mapping[str, Any], stored: UnitRecord | None, code: str, line: int | None
+) -> tuple[str, int]:
+    """A unit's `digest` and `digest_weekday`; a field left out keeps the stored value.
+
+    Keeping (rather than resetting to the default) lets `units add` change a unit's name
+    without silently switching its officers back to monthly digests.
+    """
+    raw_digest = fields.get("digest")
+    # YAML 1.1 reads an unquoted `off` as false.
+    digest = schedules_config.DIGEST_OFF if raw_digest is False else _text(raw_digest)
+    if digest is None:
+        digest = stored.digest if stored else schedules_config.DEFAULT_DIGEST
+    digest = digest.lower()
+    if digest not in schedules_config.DIGEST_SCHEDULES:
+        choices = ", ".join(schedules_config.DIGEST_SCHEDULES)
+        problem = schedules_config.UNIT_BAD_DIGEST.format(digest=digest, choices=choices)
+        raise UnitError(code, problem, line)
+    raw = fields.get("digest_weekday")
+    if raw is None or (isinstance(raw, str) and not raw.strip()):
+        return digest, stored.digest_weekday if stored else schedules_config.DEFAULT_DIGEST_WEEKDAY
+    text = str(raw).strip()
+    if isinstance(raw, bool) or not text.isdigit() or not 0 <= int(text) <= 6:
+        raise UnitError(code, schedules_config.UNIT_BAD_WEEKDAY.format(weekday=raw), line)
+    return digest, int(text)
+
+
 def validate_units(
     entries: Sequence[UnitEntry],
     existing: Iterable[UnitRecord],
@@ -205,6 +233,7 @@ def validate_units(
         if group is not None and group not in taxonomy.TARGET_GROUPS:
             groups = ", ".join(taxonomy.TARGET_GROUPS)
             raise UnitError(code, texts.UNIT_UNKNOWN_GROUP.format(group=group, groups=groups), line)
+        digest, weekday = _digest_schedule(entry.fields, stored.get(code), code, line)
         unit = UnitRecord(
             code=code,
             name=name[:200],
@@ -212,6 +241,8 @@ def validate_units(
             parent_code=_text(entry.fields.get("parent")),
             locality_code=locality,
             target_group=group,
+            digest=digest,
+            digest_weekday=weekday,
         )
         parsed[code] = (entry, unit)
 

@@ -21,6 +21,7 @@ class NewDeadline:
     unit_codes: tuple[str, ...] = ()
     unit_kinds: tuple[str, ...] = ()
     offsets: tuple[int, ...] = ()
+    roles: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -37,3 +38,4 @@ class DeadlineRecord:
     unit_kinds: tuple[str, ...]
     offsets: tuple[int, ...]
     created_at: datetime
+    roles: tuple[str, ...] = ()  # everyone with one of these roles is targeted too

@@ -35,6 +35,7 @@ def _deadline(row: models.Deadline) -> DeadlineRecord:
         unit_kinds=tuple(row.unit_kinds or ()),
         offsets=tuple(int(offset) for offset in row.offsets or ()),
         created_at=row.created_at,
+        roles=tuple(row.roles or ()),
     )
 
 
@@ -78,6 +79,7 @@ class SqlDeadlines:
             row.unit_codes = list(new.unit_codes)
             row.unit_kinds = list(new.unit_kinds)
             row.offsets = list(new.offsets)
+            row.roles = list(new.roles)
             await self._session.flush()
             stored.append(_deadline(row))
         return stored

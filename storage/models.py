@@ -269,6 +269,10 @@ class Unit(Base):
     )
     locality_code: Mapped[str | None] = mapped_column(String(8))
     target_group: Mapped[str | None] = mapped_column(String(32))
+    # Which scheduled digests the unit's officers get (monthly | weekly | both | off), and the
+    # weekly one's weekday (0 = Monday).
+    digest: Mapped[str] = mapped_column(String(16), default="monthly", server_default="monthly")
+    digest_weekday: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
 
 
 class Invite(Base):
@@ -309,6 +313,9 @@ class OutboxMessage(Base):
     attempted_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
     sent_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
     last_error: Mapped[str | None] = mapped_column(String(200))
+    # Paths of report files sent after the text, in order (migration 0009). A plain string
+    # default: `text` is a column of this class.
+    files: Mapped[list[Any]] = mapped_column(JsonData, default=list, server_default="[]")
 
 
 class Answer(Base):
@@ -344,6 +351,8 @@ class Deadline(Base):
     unit_kinds: Mapped[list[Any]] = mapped_column(JsonData, default=list)
     offsets: Mapped[list[Any]] = mapped_column(JsonData, default=list)
     created_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    # Roles it targets too: everyone with one of them is reminded (no unit needed).
+    roles: Mapped[list[Any]] = mapped_column(JsonData, default=list, server_default=text("'[]'"))
 
 
 class DeadlineDone(Base):

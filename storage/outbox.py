@@ -7,7 +7,8 @@ and a row not yet sent is found again after a crash, so nothing is skipped.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Sequence
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from sqlalchemy import or_, select, text, update
@@ -30,6 +31,8 @@ class OutboxRow:
     chat_id: str
     text: str
     attempts: int
+    # Paths of files sent after the text, in order.
+    files: tuple[str, ...] = field(default=())
 
 
 class OutboxStore:
@@ -39,7 +42,15 @@ class OutboxStore:
         self._db = db
 
     async def enqueue(
-        self, *, key: str, channel: str, chat_id: str, text: str, due_at: datetime, now: datetime
+        self,
+        *,
+        key: str,
+        channel: str,
+        chat_id: str,
+        text: str,
+        due_at: datetime,
+        now: datetime,
+        files: Sequence[str] = (),
     ) -> bool:
         """Add a message unless its key is already there; True when it was added."""
         async with self._db.unit_of_work() as uow:
@@ -53,6 +64,7 @@ class OutboxStore:
                     due_at=due_at,
                     created_at=now,
                     attempts=0,
+                    files=list(files),
                 )
                 .on_conflict_do_nothing(index_elements=["key"])
             )
@@ -71,7 +83,13 @@ class OutboxStore:
         """Unsent messages due by `now` with attempts left, by id, after `after_id`."""
         stmt = (
             select(
-                Outbox.id, Outbox.key, Outbox.channel, Outbox.chat_id, Outbox.text, Outbox.attempts
+                Outbox.id,
+                Outbox.key,
+                Outbox.channel,
+                Outbox.chat_id,
+                Outbox.text,
+                Outbox.attempts,
+                Outbox.files,
             )
             .where(
                 Outbox.sent_at.is_(None),
@@ -83,7 +101,10 @@ class OutboxStore:
             .limit(limit)
         )
         async with self._db.engine.connect() as conn:
-            return [OutboxRow(*row) for row in await conn.execute(stmt)]
+            return [
+                OutboxRow(*row[:6], files=tuple(str(f) for f in row[6] or ()))
+                for row in await conn.execute(stmt)
+            ]
 
     async def claim(self, message_id: int, now: datetime, lease: timedelta) -> bool:
         """Take a message for sending; False when it was sent or another sender holds it.
@@ -105,9 +126,11 @@ class OutboxStore:
             await uow.commit()
             return bool(getattr(result, "rowcount", 0))
 
-    async def sent(self, message_id: int, now: datetime) -> None:
-        """Record the delivery."""
-        await self._update(message_id, sent_at=now, last_error=None)
+    async def sent(self, message_id: int, now: datetime, *, error: str | None = None) -> None:
+        """Record the delivery; `error` says what part of it was lost (a file), if any."""
+        await self._update(
+            message_id, sent_at=now, last_error=error[:200] if error is not None else None
+        )
 
     async def failed(self, message_id: int, error: str) -> None:
         """Record why the attempt failed (a short, text-free description) and free the claim."""

@@ -124,6 +124,8 @@ class UnitRecord:
     parent_code: str | None = None
     locality_code: str | None = None
     target_group: str | None = None
+    digest: str = "monthly"  # monthly | weekly | both | off
+    digest_weekday: int = 0  # 0 = Monday
 
 
 @dataclass(frozen=True)

@@ -20,6 +20,8 @@ def _unit(row: models.Unit) -> UnitRecord:
         parent_code=row.parent_code,
         locality_code=row.locality_code,
         target_group=row.target_group,
+        digest=row.digest or "monthly",
+        digest_weekday=int(row.digest_weekday or 0),
     )
 
 
@@ -64,6 +66,8 @@ class SqlUnits:
             row.parent_code = unit.parent_code
             row.locality_code = unit.locality_code
             row.target_group = unit.target_group
+            row.digest = unit.digest
+            row.digest_weekday = unit.digest_weekday
             # One flush per row keeps the insert order the caller chose.
             await self._session.flush()
 

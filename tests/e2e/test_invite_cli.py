@@ -46,8 +46,13 @@ def test_units_load_list_and_invite_create(cli: Cli) -> None:
     listed = cli.run("units", "list")
     assert listed.returncode == 0, listed.stderr
     lines = listed.stdout.splitlines()
-    assert lines[0] == "hcm — Ủy ban MTTQ Việt Nam Thành phố Hồ Chí Minh [mttq, 79]"
-    assert "  hcm-ben-thanh — Ủy ban MTTQ Việt Nam Phường Bến Thành [mttq, 26743]" in lines
+    # Each line: code — name [kind, locality] · the unit's digest schedule.
+    assert (
+        lines[0]
+        == "hcm — Ủy ban MTTQ Việt Nam Thành phố Hồ Chí Minh [mttq, 79] · tổng hợp: hằng tháng"
+    )
+    ward = "  hcm-ben-thanh — Ủy ban MTTQ Việt Nam Phường Bến Thành [mttq, 26743] · tổng hợp:"
+    assert any(line.startswith(ward) for line in lines)
     assert len(lines) == 9 and all(line.startswith("  ") for line in lines[1:])
 
     created = cli.run("invite", "create", "--role", "officer", "--unit", "hcm-ben-thanh")

@@ -102,6 +102,8 @@ class FakeTelegram:
             "getme": self._get_me,
             "getupdates": self._get_updates,
             "sendmessage": self._send_message,
+            "senddocument": self._send_file,
+            "sendphoto": self._send_file,
             "editmessagetext": self._edit_message_text,
             "editmessagereplymarkup": self._edit_message_reply_markup,
             "answercallbackquery": self._return_true,
@@ -347,6 +349,12 @@ class FakeTelegram:
         self._messages[(params.get("chat_id"), message["message_id"])] = message
         self.sent.append(params)
         self._wake(self._sent_waiters)
+        return self._ok(message)
+
+    async def _send_file(self, params: dict[str, Any]) -> web.Response:
+        """Accept a sendDocument/sendPhoto upload (recorded in `calls`); return its Message."""
+        message = self._build_message(params, self._next_message_id)
+        self._next_message_id += 1
         return self._ok(message)
 
     def _edited_message(self, params: dict[str, Any]) -> dict[str, Any]:
