@@ -125,7 +125,15 @@ HELP = (
     "• /huy — hủy ý kiến đang soạn.\n"
     "• /dulieucuatoi — xem dữ liệu của bạn; /xoadulieu — xóa dữ liệu của bạn.\n"
     "• /trogiup — xem hướng dẫn này.\n"
+    "• /thamgia MÃ — dành cho cán bộ được mời tham gia.\n"
     "Khẩn cấp, hãy gọi 113 (công an), 114 (cứu hỏa, cứu nạn), 115 (cấp cứu)."
+)
+STAFF_HELP = (
+    "Lệnh dành cho cán bộ:\n"
+    "• /baocao [MM/YYYY] — báo cáo tháng của đơn vị (mặc định tháng trước); /tuan — 7 ngày qua.\n"
+    "• /xem MÃ — xem một ý kiến; /tim từ khóa — tìm ý kiến trong phạm vi của bạn.\n"
+    "• /traloi MÃ nội dung — trả lời, câu trả lời được gửi tới người dân.\n"
+    "• /hanchot — các hạn báo cáo; /xong ID — đơn vị đã hoàn thành hạn đó."
 )
 UNKNOWN_COMMAND = "Bot không hiểu lệnh «{command}». Gửi /trogiup để xem các lệnh."
 CHOOSE_FROM_OPTIONS = "Bạn vui lòng chọn một mục trong danh sách (bấm nút hoặc gõ số thứ tự)."

@@ -277,6 +277,8 @@ class _Turn:
                 self.goto(State.AWAIT_KIND)
         elif command in ("trogiup", "help"):
             self.say(texts.HELP)
+            if self.person is not None and self.person.role != "resident":
+                self.say(texts.STAFF_HELP)
         elif command in ("huy", "cancel"):
             if self.person is not None and self.state in DRAFTING:
                 self.clear_draft()

@@ -479,3 +479,11 @@ async def test_an_enrolled_person_can_still_erase_their_data(
     async with db.unit_of_work() as uow:
         invite = await uow.invites.find([roles.secret_hash(code)])
     assert invite is not None and invite.used_at is not None and invite.used_by_person_id is None
+
+
+async def test_help_lists_the_staff_commands_to_staff_only(officers: Engine, db: Database) -> None:
+    resident = await consented(officers, "resident-help")
+    assert await resident.act(("cmd", "trogiup")) == [texts.HELP]
+    officer = await with_role(db, officers, "officer-help", "officer")
+    assert await officer.act(("cmd", "trogiup")) == [texts.HELP, texts.STAFF_HELP]
+    assert all(f"/{name}" in texts.STAFF_HELP for name in ROLE_TABLE_ARGS)
