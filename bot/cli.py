@@ -6,6 +6,7 @@ import argparse
 import asyncio
 import json
 import logging
+import os
 import signal
 import sys
 import tempfile
@@ -14,7 +15,16 @@ from pathlib import Path
 
 from telegram.error import TelegramError
 
-from bot import bench_broadcast, bench_dedup, deadlines, digest_cli, nlp_cli, units_cli, zalo_cli
+from bot import (
+    audit_cli,
+    bench_broadcast,
+    bench_dedup,
+    deadlines,
+    digest_cli,
+    nlp_cli,
+    units_cli,
+    zalo_cli,
+)
 from bot.app import App, build_app
 from bot.channels.shell_adapter import run_shell
 from bot.demo import run_demo
@@ -98,6 +108,7 @@ def build_parser() -> argparse.ArgumentParser:
     nlp_cli.add_parsers(sub)
     zalo_cli.add_parsers(sub)
     digest_cli.add_parsers(sub)
+    audit_cli.add_parsers(sub)
     units_cli.add_parsers(sub)
     deadlines.add_parsers(sub)
     bench = sub.add_parser("bench", help="measure speed (figures for the release notes)")
@@ -173,6 +184,8 @@ def main(argv: list[str] | None = None) -> int:
             zalo_cli.run(args, settings)
         elif args.command == "digest":
             digest_cli.run(args, settings)
+        elif args.command == "audit":
+            audit_cli.run(args, settings)
         elif args.command in ("units", "invite"):
             units_cli.run(args, settings)
         elif args.command == "deadlines":
@@ -193,6 +206,10 @@ def main(argv: list[str] | None = None) -> int:
         return 1
     except KeyboardInterrupt:
         return 130
+    except BrokenPipeError:
+        # The reader (`| head`) left: stop quietly, and keep Python from complaining at exit.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 1
     return 0
 
 

@@ -389,3 +389,7 @@ DEADLINE_LIST_LINE = (
 DEADLINE_MONTHLY = "hằng tháng ngày {day} (dời sang ngày làm việc gần nhất)"
 DEADLINE_ONCE = "một lần, ngày {due}"
 DEADLINE_SAVED = "Đã lưu hạn [{id}] {code} — {title}."
+
+# --- `ykien audit` (operators) -------------------------------------------------------------------
+AUDIT_BAD_DATE = "Ngày «{date}» không hợp lệ: dùng YYYY-MM-DD (ví dụ 2026-11-01)."
+AUDIT_EMPTY = "Không có mục nhật ký nào từ ngày {date}."

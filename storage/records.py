@@ -149,3 +149,15 @@ class UnitUsage:
     children: int
     people: int
     invites: int
+
+
+@dataclass(frozen=True)
+class AuditRecord:
+    """One audit entry: who (a pseudonym or "system"), what, when, to which subject."""
+
+    id: int
+    at: datetime
+    actor: str
+    action: str
+    subject: str | None
+    details: dict[str, Any]

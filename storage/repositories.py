@@ -27,6 +27,7 @@ from storage.answers import (
 from storage.deadlines import SqlDeadlines
 from storage.records import (
     AttachmentRecord,
+    AuditRecord,
     ClusterRecord,
     ConversationRecord,
     NewSubmission,
@@ -633,6 +634,33 @@ class SqlAuditLog:
                 actor=actor, action=action, at=at, subject=subject, details=details or {}
             )
         )
+
+    async def since(
+        self, moment: datetime, *, batch_size: int = 1000
+    ) -> AsyncIterator[AuditRecord]:
+        """Every entry from `moment` on, oldest first, read in batches."""
+        last_id = 0
+        while True:
+            rows = list(
+                await self._session.scalars(
+                    select(models.AuditEntry)
+                    .where(models.AuditEntry.at >= moment, models.AuditEntry.id > last_id)
+                    .order_by(models.AuditEntry.id)
+                    .limit(batch_size)
+                )
+            )
+            if not rows:
+                return
+            for row in rows:
+                yield AuditRecord(
+                    id=row.id,
+                    at=row.at,
+                    actor=row.actor,
+                    action=row.action,
+                    subject=row.subject,
+                    details=dict(row.details or {}),
+                )
+            last_id = rows[-1].id
 
 
 class SqlUnitOfWork:
