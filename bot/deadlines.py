@@ -23,11 +23,10 @@ from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
-import yaml
-
 import config
 from bot.nlp_cli import InputError
 from bot.scheduler import Planner, Scheduled
+from bot.yaml_lists import read_yaml_list
 from config import schedules as schedules_config
 from config import texts
 from config.settings import Settings
@@ -239,24 +238,13 @@ def run(
 
 def read_deadlines_file(path: Path) -> list[logic.DeadlineEntry]:
     """The `deadlines:` list of a YAML file, each entry with the line it starts on."""
-    try:
-        source = path.read_text(encoding="utf-8")
-        root = yaml.compose(source)
-        data = yaml.safe_load(source)
-    except (OSError, UnicodeDecodeError, yaml.YAMLError) as error:
-        raise InputError(texts.DEADLINES_CANNOT_READ.format(path=path, error=error)) from error
-    if not isinstance(data, dict) or not isinstance(data.get("deadlines"), list):
-        raise InputError(texts.DEADLINES_BAD_FORMAT.format(path=path))
-    lines: list[int | None] = []
-    assert root is not None  # safe_load gave a mapping, so there is a document
-    for key, value in root.value:
-        if key.value == "deadlines":
-            lines = [node.start_mark.line + 1 for node in value.value]
-    entries = []
-    for index, fields in enumerate(data["deadlines"]):
-        line = lines[index] if index < len(lines) else None
-        entries.append(logic.DeadlineEntry(fields if isinstance(fields, dict) else {}, line))
-    return entries
+    pairs = read_yaml_list(
+        path,
+        "deadlines",
+        cannot_read=texts.DEADLINES_CANNOT_READ,
+        bad_format=texts.DEADLINES_BAD_FORMAT,
+    )
+    return [logic.DeadlineEntry(fields, line) for fields, line in pairs]
 
 
 async def store_deadlines(

@@ -15,7 +15,8 @@ from handlers.ports import Clock
 from handlers.roles import Scope
 from nlp.pii import redact
 from storage.db import Database
-from storage.digests import AWAITING_STATUSES, DigestQueries, DigestScope, PeriodCounts
+from storage.digests import DigestQueries, DigestScope, PeriodCounts
+from storage.records import AWAITING_STATUSES
 
 TOP_PROBLEMS = 5
 

@@ -16,10 +16,9 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
-import yaml
-
 import config
 from bot.nlp_cli import InputError
+from bot.yaml_lists import read_yaml_list
 from config import roles as roles_config
 from config import schedules as schedules_config
 from config import taxonomy, texts
@@ -105,24 +104,10 @@ def _locality_exists() -> Callable[[str], bool]:
 
 def read_units_file(path: Path) -> list[roles.UnitEntry]:
     """The `units:` list of a YAML file, each entry with the line it starts on."""
-    try:
-        source = path.read_text(encoding="utf-8")
-        root = yaml.compose(source)
-        data = yaml.safe_load(source)
-    except (OSError, UnicodeDecodeError, yaml.YAMLError) as error:
-        raise InputError(texts.UNITS_CANNOT_READ.format(path=path, error=error)) from error
-    if not isinstance(data, dict) or not isinstance(data.get("units"), list):
-        raise InputError(texts.UNITS_BAD_FORMAT.format(path=path))
-    lines: list[int | None] = []
-    assert root is not None  # safe_load gave a mapping, so there is a document
-    for key, value in root.value:
-        if key.value == "units":
-            lines = [node.start_mark.line + 1 for node in value.value]
-    entries = []
-    for index, fields in enumerate(data["units"]):
-        line = lines[index] if index < len(lines) else None
-        entries.append(roles.UnitEntry(fields if isinstance(fields, dict) else {}, line))
-    return entries
+    pairs = read_yaml_list(
+        path, "units", cannot_read=texts.UNITS_CANNOT_READ, bad_format=texts.UNITS_BAD_FORMAT
+    )
+    return [roles.UnitEntry(fields, line) for fields, line in pairs]
 
 
 async def store_units(db: Database, entries: list[roles.UnitEntry]) -> list[UnitRecord]:

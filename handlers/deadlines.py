@@ -9,7 +9,6 @@ period done with `/xong`; reminders and overdue notices skip the periods marked 
 from __future__ import annotations
 
 import re
-import unicodedata
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta, tzinfo
@@ -21,6 +20,7 @@ from config import schedules as schedules_config
 from config import texts
 from handlers.calendar import WorkingCalendar, monthly_deadline
 from handlers.ports import UnitOfWork
+from nlp.text import fold
 from storage.deadline_records import MONTHLY, ONCE, DeadlineRecord, NewDeadline
 from storage.records import PersonRecord, UnitRecord
 
@@ -333,9 +333,7 @@ def validate_deadlines(
 
 def slug(text: str, limit: int = 40) -> str:
     """Lower-case ASCII words joined by "-" ("Báo cáo quý IV" → "bao-cao-quy-iv")."""
-    plain = unicodedata.normalize("NFKD", text.replace("đ", "d").replace("Đ", "D"))
-    ascii_text = plain.encode("ascii", "ignore").decode("ascii").lower()
-    return "-".join(re.findall(r"[a-z0-9]+", ascii_text))[:limit].strip("-")
+    return "-".join(re.findall(r"[a-z0-9]+", fold(text)))[:limit].strip("-")
 
 
 # --- chat commands ------------------------------------------------------------------------------

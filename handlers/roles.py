@@ -26,7 +26,13 @@ from handlers.digest import Period
 from handlers.ports import Digests, UnitOfWork
 from nlp.pii import redact
 from nlp.text import fold
-from storage.records import PersonRecord, SubmissionRecord, UnitRecord
+from storage.records import (
+    SENSITIVE_FLAGS,
+    SENSITIVE_KIND,
+    PersonRecord,
+    SubmissionRecord,
+    UnitRecord,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -48,10 +54,6 @@ NOT_YET: frozenset[str] = frozenset()
 JOIN_COMMAND = "thamgia"
 # Who may read the text of a sensitive submission (the others see that it exists).
 SEES_SENSITIVE = frozenset({"moderator", "admin"})
-# The same rule as storage.digests (a denunciation, or an insult or threat flag); a test
-# keeps the two in step, since handlers cannot import the SQL module.
-SENSITIVE_KIND = "to_cao"
-SENSITIVE_FLAGS = ("to_cao", "xuc_pham", "de_doa")
 # /traloi: the status an answered submission takes, and the longest answer relayed (Zalo's
 # message limit is the tightest of our channels, and the template adds the code).
 ANSWERED_STATUS = "da_tra_loi"

@@ -13,13 +13,12 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import String, cast, func, literal, or_, select, update
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy import func, literal, select, update
 from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage import models
+from storage.records import AWAITING_STATUSES
 
 if TYPE_CHECKING:  # storage.digests imports storage.db, which imports the repositories
     from storage.db import Database
@@ -27,11 +26,7 @@ if TYPE_CHECKING:  # storage.digests imports storage.db, which imports the repos
 
 S = models.Submission
 
-# Statuses that still wait for an answer (the same as storage.digests.AWAITING_STATUSES).
-AWAITING_STATUSES = ("da_tiep_nhan", "dang_xu_ly")
 # Who may read a text: the same rule as storage.digests (a denunciation, or these flags).
-SENSITIVE_KIND = "to_cao"
-SENSITIVE_FLAGS = ("to_cao", "xuc_pham", "de_doa")
 
 
 @dataclass(frozen=True)
@@ -106,15 +101,6 @@ async def prepare_folding(session: AsyncSession) -> None:
         await connection.run_sync(_register_fold)
 
 
-def sensitive_condition() -> Any:
-    """Whether a submission's text is for moderators and admins only, in SQL."""
-    flags_text = cast(S.flags, String)
-    return or_(
-        S.kind == SENSITIVE_KIND,
-        *(flags_text.like(f'%"{code}"%') for code in SENSITIVE_FLAGS),
-    )
-
-
 def scope_conditions(
     province_code: str | None, locality_codes: Sequence[str], topics: Sequence[str]
 ) -> list[Any]:
@@ -127,13 +113,6 @@ def scope_conditions(
     if topics:
         conditions.append(S.topic.in_(tuple(topics)))
     return conditions
-
-
-def _insert(session: AsyncSession, table: Any) -> Any:
-    """A dialect-specific INSERT that supports ON CONFLICT DO NOTHING."""
-    if session.bind.dialect.name == "postgresql":
-        return pg_insert(table)
-    return sqlite_insert(table)
 
 
 class SqlAnswers:
@@ -181,37 +160,6 @@ class SqlAnswers:
             AnswerRecord(row.id, row.submission_id, row.person_id, row.text, row.created_at)
             for row in rows
         ]
-
-
-class SqlOutboxQueue:
-    """The outbox inside a unit of work: a message queued commits (or not) with the rest.
-
-    `storage.outbox.OutboxStore` opens its own transactions, which an update's unit of work
-    cannot join (and on SQLite would wait for its own write lock).
-    """
-
-    def __init__(self, session: AsyncSession) -> None:
-        self._session = session
-
-    async def enqueue(
-        self, *, key: str, channel: str, chat_id: str, text: str, due_at: datetime, now: datetime
-    ) -> bool:
-        """Add a message unless its key is already there; True when it was added."""
-        stmt = (
-            _insert(self._session, models.OutboxMessage)
-            .values(
-                key=key,
-                channel=channel,
-                chat_id=chat_id,
-                text=text,
-                due_at=due_at,
-                created_at=now,
-                attempts=0,
-            )
-            .on_conflict_do_nothing(index_elements=["key"])
-        )
-        result = await self._session.execute(stmt)
-        return bool(getattr(result, "rowcount", 0))
 
 
 @dataclass(frozen=True)

@@ -15,7 +15,7 @@ from sqlalchemy import delete, select, update
 
 from storage import models
 from storage.db import Database
-from storage.repositories import dialect_insert
+from storage.sql import dialect_insert
 
 
 @dataclass(frozen=True)

@@ -4,23 +4,16 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime
-from typing import Any
 
 from sqlalchemy import select
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage import models
 from storage.deadline_records import DeadlineRecord, NewDeadline
+from storage.sql import dialect_insert
 
 DoneKey = tuple[int, str, str]
 """(deadline id, unit code, period) of a done mark."""
-
-
-def _insert(session: AsyncSession, table: Any) -> Any:
-    # storage.repositories imports this module, so its dialect_insert cannot be imported here.
-    return pg_insert(table) if session.bind.dialect.name == "postgresql" else sqlite_insert(table)
 
 
 def _deadline(row: models.Deadline) -> DeadlineRecord:
@@ -89,7 +82,7 @@ class SqlDeadlines:
     ) -> bool:
         """Record that a unit met a period; False when it already had (idempotent)."""
         stmt = (
-            _insert(self._session, models.DeadlineDone)
+            dialect_insert(self._session, models.DeadlineDone)
             .values(
                 deadline_id=deadline_id,
                 unit_code=unit_code,

@@ -12,17 +12,14 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import String, and_, case, cast, func, literal, or_, select
+from sqlalchemy import and_, case, func, literal, select
 
 from storage import models
 from storage.db import Database
+from storage.records import AWAITING_STATUSES
+from storage.sql import sensitive_condition
 
 S = models.Submission
-
-# Statuses that still wait for an answer.
-AWAITING_STATUSES = ("da_tiep_nhan", "dang_xu_ly")
-# Flags whose items are counted in a digest but whose texts are not shown.
-SENSITIVE_FLAGS = ("to_cao", "xuc_pham", "de_doa")
 
 
 @dataclass(frozen=True)
@@ -77,14 +74,6 @@ class ItemRow:
     sensitive: bool
 
 
-def _sensitive() -> Any:
-    flags_text = cast(S.flags, String)
-    return or_(
-        S.kind == "to_cao",
-        *(flags_text.like(f'%"{code}"%') for code in SENSITIVE_FLAGS),
-    )
-
-
 def _where(scope: DigestScope, start: datetime, end: datetime) -> list[Any]:
     conditions: list[Any] = [S.created_at >= start, S.created_at < end]
     if scope.province_code:
@@ -116,7 +105,7 @@ class DigestQueries:
                 S.kind,
                 S.target_group,
                 func.count(),
-                func.sum(case((_sensitive(), one), else_=zero)),
+                func.sum(case((sensitive_condition(), one), else_=zero)),
                 func.sum(case((awaiting, one), else_=zero)),
                 func.sum(case((and_(awaiting, S.answer_due_at < now), one), else_=zero)),
             )
@@ -154,7 +143,7 @@ class DigestQueries:
         self, scope: DigestScope, start: datetime, end: datetime, limit: int = 5
     ) -> list[ClusterCount]:
         """The largest clusters of the period (2+ submissions), sensitive ones left out."""
-        where = [*_where(scope, start, end), S.cluster_id.is_not(None), ~_sensitive()]
+        where = [*_where(scope, start, end), S.cluster_id.is_not(None), ~sensitive_condition()]
         sizes = (
             select(S.cluster_id.label("cluster_id"), func.count().label("size"))
             .where(*where)
@@ -188,7 +177,7 @@ class DigestQueries:
         self, scope: DigestScope, start: datetime, end: datetime, *, batch_size: int = 2000
     ) -> AsyncIterator[ItemRow]:
         """Every submission of the period, oldest first, streamed in batches by id."""
-        sensitive = _sensitive().label("sensitive")
+        sensitive = sensitive_condition().label("sensitive")
         columns: Sequence[Any] = (
             S.id,
             S.code,

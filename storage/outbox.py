@@ -16,7 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from storage import models
 from storage.db import Database
-from storage.repositories import dialect_insert
+from storage.sql import SqlOutboxQueue
 
 Outbox = models.OutboxMessage
 
@@ -54,23 +54,12 @@ class OutboxStore:
     ) -> bool:
         """Add a message unless its key is already there; True when it was added."""
         async with self._db.unit_of_work() as uow:
-            stmt = (
-                dialect_insert(uow.session, Outbox)
-                .values(
-                    key=key,
-                    channel=channel,
-                    chat_id=chat_id,
-                    text=text,
-                    due_at=due_at,
-                    created_at=now,
-                    attempts=0,
-                    files=list(files),
-                )
-                .on_conflict_do_nothing(index_elements=["key"])
-            )
-            result = await uow.session.execute(stmt)
+            added = await SqlOutboxQueue(uow.session).enqueue(
+                key=key, channel=channel, chat_id=chat_id, text=text, due_at=due_at, now=now,
+                files=files,
+            )  # fmt: skip
             await uow.commit()
-            return bool(getattr(result, "rowcount", 0))
+            return added
 
     async def has(self, key: str) -> bool:
         """Whether a message with this key was ever enqueued."""

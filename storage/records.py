@@ -161,3 +161,12 @@ class AuditRecord:
     action: str
     subject: str | None
     details: dict[str, Any]
+
+
+# Rules the SQL and the chat share (handlers read these; storage.sql builds its conditions).
+# Statuses that still wait for an answer.
+AWAITING_STATUSES = ("da_tiep_nhan", "dang_xu_ly")
+# A submission whose text only moderators and admins may read: a denunciation, or one flagged
+# as a denunciation, an insult or a threat. Counted everywhere, quoted nowhere else.
+SENSITIVE_KIND = "to_cao"
+SENSITIVE_FLAGS = ("to_cao", "xuc_pham", "de_doa")

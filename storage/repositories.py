@@ -11,19 +11,10 @@ from types import TracebackType
 from typing import Any
 
 from sqlalchemy import TextClause, bindparam, delete, select, text, update
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from storage import models
-from storage.answers import (
-    SqlAnswers,
-    SqlOutboxQueue,
-    folded,
-    prepare_folding,
-    scope_conditions,
-    sensitive_condition,
-)
+from storage.answers import SqlAnswers, folded, prepare_folding, scope_conditions
 from storage.deadlines import SqlDeadlines
 from storage.records import (
     AttachmentRecord,
@@ -34,14 +25,8 @@ from storage.records import (
     PersonRecord,
     SubmissionRecord,
 )
+from storage.sql import SqlOutboxQueue, dialect_insert, sensitive_condition
 from storage.units import SqlInvites, SqlUnits
-
-
-def dialect_insert(session: AsyncSession, table: Any) -> Any:
-    """A dialect-specific INSERT that supports ON CONFLICT DO NOTHING."""
-    if session.bind.dialect.name == "postgresql":
-        return pg_insert(table)
-    return sqlite_insert(table)
 
 
 def _person(row: models.Person) -> PersonRecord:

@@ -14,8 +14,8 @@ from config import texts
 from handlers import roles
 from handlers.roles import Scope, UnitEntry, UnitError, descendants, scope_for, validate_units
 from nlp.locality import LocalityIndex
-from storage.digests import SENSITIVE_FLAGS, DigestScope
-from storage.records import SubmissionRecord, UnitRecord
+from storage.digests import DigestScope
+from storage.records import SENSITIVE_FLAGS, SubmissionRecord, UnitRecord
 
 HCM = UnitRecord("hcm", "MTTQ TP.HCM", "mttq", None, "79")
 BEN_THANH = UnitRecord("hcm-ben-thanh", "MTTQ Bến Thành", "mttq", "hcm", "26743")
