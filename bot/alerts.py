@@ -11,6 +11,10 @@ logger = logging.getLogger(__name__)
 ChatSender = Callable[[str, str], Awaitable[None]]
 
 
+class RecipientBlocked(Exception):
+    """The channel refuses to deliver to this chat (the person blocked the bot or left)."""
+
+
 class AdminAlerts:
     """Sends an alert to every configured admin chat whose channel is running."""
 

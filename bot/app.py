@@ -56,5 +56,6 @@ async def build_app(settings: Settings, *, clock: Clock = system_clock) -> App:
         analyzer,
         digests=ChatDigests(db, tz, clock),
         bootstrap_admin=settings.bootstrap_admin,
+        moderator_chats=settings.moderator_chat_list,
     )
     return App(settings=settings, db=db, localities=localities, engine=engine, analyzer=analyzer)

@@ -18,6 +18,7 @@ from handlers.intake import Engine
 from handlers.messages import Event, Incoming, Outgoing, UserRef
 from nlp.pii import redact
 from storage.db import Database
+from storage.outbox import OutboxStore
 from storage.records import SubmissionRecord
 
 CHANNEL = "demo"
@@ -316,6 +317,9 @@ async def run_demo(
                     )
                 )
 
+    # Staff first: the review queue goes to the moderators there are when an item arrives.
+    moderator = await _staff(engine, db, "moderator")
+    officer = await _staff(engine, db, "admin")
     people: list[UserRef] = []
     for number, lines in enumerate(CONVERSATIONS, start=1):
         user = UserRef(CHANNEL, f"demo-{run}-{number:02d}")
@@ -342,4 +346,68 @@ async def run_demo(
             f"  {s.code}  {s.kind:<10} {s.topic or '-':<21} {flags:<14} "
             f"{s.locality_name or '-':<40} {text}"
         )
+    await _staff_act(engine, db, write, stored, people, moderator, officer)
     return stored
+
+
+async def _staff(engine: Engine, db: Database, role: str) -> UserRef:
+    """The demo's moderator or officer (an admin: no unit to set up), enrolled once per database."""
+    user = UserRef(CHANNEL, f"demo-{role}")
+    async with db.unit_of_work() as uow:
+        person = await uow.people.get_by_channel(user.channel, user.external_id)
+    if person is None:
+        await engine.handle(parse_line("/start", user, engine))
+        await engine.handle(parse_line("1", user, engine))
+        async with db.unit_of_work() as uow:
+            person = await uow.people.get_by_channel(user.channel, user.external_id)
+            assert person is not None
+            # What `ykien invite create` and `/thamgia` would do.
+            await uow.people.set_role(person.id, role=role, unit_code=None, topics=())
+            await uow.commit()
+    return user
+
+
+async def _staff_act(
+    engine: Engine,
+    db: Database,
+    write: Callable[[str], None],
+    stored: list[SubmissionRecord],
+    residents: list[UserRef],
+    moderator: UserRef,
+    officer: UserRef,
+) -> None:
+    """A moderator decides one queued item; an officer works one case; its resident rates it."""
+
+    async def say(user: UserRef, who: str, line: str) -> None:
+        write(texts.DEMO_STAFF_LINE.format(who=who, text=line))
+        for reply in await engine.handle(parse_line(line, user, engine)):
+            write(texts.DEMO_BOT_LINE.format(text=reply.text.replace("\n", "\n       ")))
+
+    store = OutboxStore(db)
+
+    async def delivered(chat: str, codes: set[str]) -> None:
+        """What the outbox holds for `chat` about these cases (the scheduler sends it)."""
+        async with db.unit_of_work() as uow:
+            for code in sorted(codes):
+                for ref in await uow.outbox.find(code):
+                    if ref.chat_id == chat:
+                        text = await store.text_of(ref.key) or ""
+                        write(texts.DEMO_OUTBOX_LINE.format(text=text.replace("\n", "\n       ")))
+
+    queued = [s for s in stored if s.review_state == "cho_duyet" or s.flags or s.needs_review]
+    write("")
+    write(texts.DEMO_MODERATION.format(count=len(queued)))
+    if queued:
+        item = queued[0]
+        await delivered(moderator.external_id, {item.code})
+        await say(moderator, texts.DEMO_MODERATOR, f"/duyet {item.code}")
+    case = stored[0] if stored else None
+    if case is None:
+        return
+    write("")
+    write(texts.DEMO_ANSWER_LOOP.format(code=case.code))
+    await say(officer, texts.DEMO_OFFICER, f"/xuly {case.code}")
+    await say(officer, texts.DEMO_OFFICER, f"/traloi {case.code} {texts.DEMO_ANSWER}")
+    resident = residents[0]
+    await delivered(resident.external_id, {case.code})
+    await say(resident, texts.DEMO_RESIDENT, f"/danhgia {case.code} 5")

@@ -93,6 +93,7 @@ async def build_digest(
                     due_at=row.answer_due_at.astimezone(tz) if row.answer_due_at else None,
                     answered_at=row.answered_at.astimezone(tz) if row.answered_at else None,
                     overdue=bool(waiting and row.answer_due_at and row.answer_due_at < now),
+                    hidden=row.sensitive,
                 )
             )
     return Digest(
@@ -112,6 +113,8 @@ async def build_digest(
         overdue=current.overdue,
         sensitive=current.sensitive,
         items=tuple(items),
+        ratings=current.ratings,
+        rating_average=current.rating_total / current.ratings if current.ratings else None,
     )
 
 

@@ -11,6 +11,8 @@ from typing import Any, TextIO
 from openpyxl import Workbook
 
 from bot.reports.xlsx import safe_cells
+from config import texts
+from handlers.roles import is_sensitive
 from nlp.pii import redact
 from storage.db import Database
 from storage.records import SubmissionRecord
@@ -30,6 +32,7 @@ FIELDS = (
     "flags",
     "needs_review",
     "cluster_id",
+    "restricted",
 )
 FORMATS = ("jsonl", "csv", "xlsx")
 
@@ -38,12 +41,15 @@ def export_row(submission: SubmissionRecord) -> dict[str, Any]:
     """The exported fields of one submission, personal data redacted.
 
     Codes, not display names, so the file is stable for machines. Flags are exported as codes
-    only: their evidence quotes the text, personal data included.
+    only: their evidence quotes the text, personal data included. A restricted item is counted
+    (its row is there, marked) but never quoted: an export leaves the restricted circle. No
+    column names the sender (pseudonym, channel, channel id), for anyone.
     """
+    restricted = is_sensitive(submission)
     return {
         "code": submission.code,
         "kind": submission.kind,
-        "text": redact(submission.text),
+        "text": texts.DIGEST_HIDDEN_TEXT if restricted else redact(submission.text),
         "locality": submission.locality_name,
         "group": submission.target_group,
         "status": submission.status,
@@ -55,6 +61,7 @@ def export_row(submission: SubmissionRecord) -> dict[str, Any]:
         "flags": [flag["code"] for flag in submission.flags],
         "needs_review": submission.needs_review,
         "cluster_id": submission.cluster_id,
+        "restricted": restricted,
     }
 
 

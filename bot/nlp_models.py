@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 import nlp
-from config import moderation
+from config import moderation, taxonomy
 from config import nlp as nlp_config
 from config.settings import Settings
 from nlp.analyzer import Analyzer
@@ -24,6 +24,7 @@ from nlp.normalize import Normalizer
 from nlp.offensive import FORMAT_VERSION as OFFENSIVE_FORMAT_VERSION
 from nlp.offensive import OffensiveSpanModel
 from nlp.rules import KeywordRules
+from storage.corrections import CorrectedLabel
 
 logger = logging.getLogger(__name__)
 
@@ -103,14 +104,48 @@ def normalizer() -> Normalizer:
     return Normalizer(nlp_config.ABBREVIATIONS)
 
 
-def train_classifier(examples: Sequence[CorpusExample], params: ClassifierParams) -> TextClassifier:
-    """Train the topic and kind heads on ``examples``."""
+# The labels a correction may teach: a code the taxonomy no longer has is not learnt.
+CORRECTABLE = {
+    "topic": set(taxonomy.TOPICS),
+    "kind": set(taxonomy.KINDS) | set(taxonomy.EXTRA_KINDS),
+}
+
+
+def usable_corrections(corrections: Sequence[CorrectedLabel]) -> list[CorrectedLabel]:
+    """The corrections of a known field to a label of the current taxonomy."""
+    return [c for c in corrections if c.label in CORRECTABLE.get(c.field, ())]
+
+
+def corrections_fingerprint(corrections: Sequence[CorrectedLabel]) -> str:
+    """Hash of the corrections as training reads them (order does not matter)."""
+    digest = hashlib.sha256()
+    for line in sorted(f"{c.field}\x1f{c.label}\x1f{c.text}" for c in corrections):
+        digest.update(line.encode())
+        digest.update(b"\x1e")
+    return digest.hexdigest()
+
+
+def train_classifier(
+    examples: Sequence[CorpusExample],
+    params: ClassifierParams,
+    corrections: Sequence[CorrectedLabel] = (),
+) -> TextClassifier:
+    """Train the topic and kind heads on ``examples`` plus moderators' ``corrections``.
+
+    A topic correction teaches the topic head only, a kind correction the kind head only. The
+    vocabulary comes from the corpus alone: the model file stores its terms, and no word of a
+    resident's text may be written to disk (corrections move the weights of the corpus's terms).
+    """
     normalise = normalizer()
     rows = list(examples)
-    texts = [normalise(row.text) for row in rows]
-    return TextClassifier.train(
-        texts, {"topic": [r.topic for r in rows], "kind": [r.kind for r in rows]}, params
-    )
+    extra = usable_corrections(corrections)
+    texts = [normalise(row.text) for row in rows] + [normalise(c.text) for c in extra]
+    targets: dict[str, list[str | None]] = {
+        field: [getattr(row, field) for row in rows]
+        + [c.label if c.field == field else None for c in extra]
+        for field in ("topic", "kind")
+    }
+    return TextClassifier.train(texts, targets, params, vocabulary_size=len(rows))
 
 
 def _write_atomically(path: Path, data: bytes) -> None:
@@ -126,26 +161,59 @@ def _write_atomically(path: Path, data: bytes) -> None:
         raise
 
 
-def train_and_save(settings: Settings, params: ClassifierParams | None = None) -> dict[str, Any]:
-    """Train the shipped classifier on the whole corpus and save it; returns its metadata."""
+def train_and_save(
+    settings: Settings,
+    params: ClassifierParams | None = None,
+    corrections: Sequence[CorrectedLabel] = (),
+) -> dict[str, Any]:
+    """Train the shipped classifier on the whole corpus (plus corrections) and save it.
+
+    Returns its metadata: ``corpus_sha256`` (what the start-up check compares),
+    ``training_data_sha256`` (corpus and corrections together), ``corrections`` and their count
+    per field.
+    """
     params = params or ClassifierParams()
     directory = corpus_dir(settings)
     started = time.perf_counter()
     examples = load_corpus(directory)
-    classifier = train_classifier(examples, params)
-    metadata = {
-        "training_data_sha256": training_fingerprint(directory, params),
+    used = usable_corrections(corrections)
+    classifier = train_classifier(examples, params, used)
+    corpus_sha = training_fingerprint(directory, params)
+    metadata: dict[str, Any] = {
+        "training_data_sha256": corpus_sha,
+        "corpus_sha256": corpus_sha,
         "examples": len(examples),
+        "corrections": len(used),
         "trained_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
-        "train_seconds": round(time.perf_counter() - started, 2),
     }
+    if used:
+        corrections_sha = corrections_fingerprint(used)
+        combined = hashlib.sha256(f"{corpus_sha}:{corrections_sha}".encode()).hexdigest()
+        metadata.update(
+            training_data_sha256=combined,
+            corrections_sha256=corrections_sha,
+            corrections_by_field={
+                field: sum(1 for c in used if c.field == field) for field in ("topic", "kind")
+            },
+        )
+    metadata["train_seconds"] = round(time.perf_counter() - started, 2)
     _write_atomically(settings.model_dir / CLASSIFIER_FILE, classifier.to_bytes(metadata))
-    logger.info("trained the topic and kind models in %.1f s", metadata["train_seconds"])
+    logger.info(
+        "trained the topic and kind models on %d examples and %d corrections in %.1f s",
+        len(examples),
+        len(used),
+        metadata["train_seconds"],
+    )
     return metadata
 
 
 def load_or_train_classifier(settings: Settings) -> TextClassifier:
-    """Load the saved classifier if it matches the corpus; otherwise train and save it."""
+    """Load the saved classifier if it matches the corpus; otherwise train and save it.
+
+    A model trained with moderators' corrections is kept while its corpus part matches (the
+    corrections are in the database, which start-up does not read); when the corpus changes it
+    is retrained from the corpus alone, and `ykien nlp train --with-corrections` adds them again.
+    """
     path = settings.model_dir / CLASSIFIER_FILE
     expected = training_fingerprint(corpus_dir(settings), ClassifierParams())
     if path.exists():
@@ -154,9 +222,20 @@ def load_or_train_classifier(settings: Settings) -> TextClassifier:
         except ModelFormatError as error:
             logger.warning("retraining: the saved model is unusable (%s)", error)
         else:
-            if metadata.get("training_data_sha256") == expected:
+            # Files from before corrections existed record the corpus hash only.
+            corpus_sha = metadata.get("corpus_sha256", metadata.get("training_data_sha256"))
+            if corpus_sha == expected:
                 return classifier
-            logger.info("retraining: the corpus or its settings changed since the model was saved")
+            if metadata.get("corrections"):
+                logger.warning(
+                    "retraining without the %d moderator corrections the saved model had: the "
+                    "corpus changed; run `ykien nlp train --with-corrections` to add them again",
+                    metadata["corrections"],
+                )
+            else:
+                logger.info(
+                    "retraining: the corpus or its settings changed since the model was saved"
+                )
     train_and_save(settings)
     classifier, _ = TextClassifier.from_bytes(path.read_bytes())
     return classifier

@@ -25,9 +25,11 @@ from bot.answers import AnswerReminderPlanner
 from bot.app import App
 from bot.channels import zalo_bot, zalo_oa, zalo_oauth
 from bot.channels.telegram_adapter import ALLOWED_UPDATES, TelegramAdapter, make_bot
+from bot.channels.telegram_outbox import TelegramButtonSender
 from bot.deadlines import DeadlineReminderPlanner
 from bot.report_files import FileSender, telegram_file_sender
 from bot.scheduler import (
+    ButtonSender,
     DigestRecipient,
     MonthlyDigestPlanner,
     Scheduler,
@@ -64,6 +66,8 @@ async def run_channels(app: App, stop: asyncio.Event, *, serve: bool) -> None:
     senders: dict[str, ChatSender] = {}
     # Only Telegram carries the digest's report files (see bot.report_files).
     file_senders: dict[str, FileSender] = {}
+    # Only Telegram has buttons and edits (the review queue, ratings under answers).
+    button_senders: dict[str, ButtonSender] = {}
     alerts = AdminAlerts(settings.admin_chat_list, senders)
     pollers: list[tuple[str, Poller]] = []
     registrations: list[Callable[[], Awaitable[None]]] = []
@@ -88,6 +92,7 @@ async def run_channels(app: App, stop: asyncio.Event, *, serve: bool) -> None:
             await telegram.bot.initialize()
             stack.push_async_callback(telegram.bot.shutdown)
             senders["telegram"] = _telegram_sender(telegram)
+            button_senders["telegram"] = TelegramButtonSender(telegram.bot)
             file_senders["telegram"] = telegram_file_sender(telegram.bot)
             if webhook:
                 assert settings.telegram_webhook_secret is not None
@@ -109,7 +114,9 @@ async def run_channels(app: App, stop: asyncio.Event, *, serve: bool) -> None:
 
         if settings.zalo_bot_token is not None:
             bot = _zalo_bot(settings, session, app)
-            senders[zalo_bot.CHANNEL] = _split(bot.client.send_message, zalo_bot.MAX_TEXT_LENGTH)
+            senders[zalo_bot.CHANNEL] = split_sender(
+                bot.client.send_message, zalo_bot.MAX_TEXT_LENGTH
+            )
             if serve or settings.zalo_bot_webhook_url:
                 _require(
                     settings.zalo_bot_webhook_secret,
@@ -135,7 +142,9 @@ async def run_channels(app: App, stop: asyncio.Event, *, serve: bool) -> None:
             routes["zalo_oa"] = oa
 
         if settings.scheduler_enabled:
-            pollers.append(("scheduler", _scheduler(app, senders, file_senders).run))
+            scheduler = _scheduler(app, senders, file_senders, button_senders)
+            app.engine.on_queued = scheduler.kick
+            pollers.append(("scheduler", scheduler.run))
 
         if serve or routes:
             runner = web.AppRunner(build_web_app(**routes))  # type: ignore[arg-type]
@@ -196,7 +205,10 @@ def _zalo_oa(
 
 
 def _scheduler(
-    app: App, senders: dict[str, ChatSender], file_senders: dict[str, FileSender] | None = None
+    app: App,
+    senders: dict[str, ChatSender],
+    file_senders: dict[str, FileSender] | None = None,
+    button_senders: dict[str, ButtonSender] | None = None,
 ) -> Scheduler:
     """Monthly digests (each officer their unit, the admin chats everything), reporting
     deadline reminders and overdue notices, answer-deadline reminders and escalations; and,
@@ -227,11 +239,12 @@ def _scheduler(
         planners=planners,
         senders=senders,
         file_senders=file_senders,
+        button_senders=button_senders,
         grace=timedelta(hours=settings.scheduler_grace_hours),
     )
 
 
-def _split(send: Callable[[str, str], Awaitable[object]], limit: int) -> ChatSender:
+def split_sender(send: Callable[[str, str], Awaitable[object]], limit: int) -> ChatSender:
     """A sender that splits long texts (a digest) to the channel's message limit."""
 
     async def sender(chat: str, text: str) -> None:
@@ -245,7 +258,7 @@ def _telegram_sender(adapter: TelegramAdapter) -> ChatSender:
     async def send(chat: str, text: str) -> None:
         await adapter.bot.send_message(chat, text)
 
-    return _split(send, MessageLimit.MAX_TEXT_LENGTH)
+    return split_sender(send, MessageLimit.MAX_TEXT_LENGTH)
 
 
 def _oa_sender(adapter: zalo_oa.ZaloOaAdapter) -> ChatSender:

@@ -16,12 +16,13 @@ from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from pathlib import Path
+from typing import Protocol
 from zoneinfo import ZoneInfo
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from apscheduler.triggers.interval import IntervalTrigger
 
-from bot.alerts import ChatSender
+from bot.alerts import ChatSender, RecipientBlocked
 from bot.digests import build_digest
 from bot.report_files import FileSender, report_directory, write_digest_reports
 from config import report_delivery, texts
@@ -30,9 +31,11 @@ from handlers.calendar import WorkingCalendar
 from handlers.digest import Period
 from handlers.digest_text import digest_text
 from handlers.roles import Scope, descendants, scope_for
+from storage.channels import ChannelStore
 from storage.db import Database
 from storage.digests import DigestScope
 from storage.outbox import OutboxRow, OutboxStore, SchedulerLock
+from storage.sql import ButtonRows
 
 logger = logging.getLogger(__name__)
 
@@ -40,6 +43,21 @@ Clock = Callable[[], datetime]
 LOCK_RETRY_SECONDS = 30.0
 # A sender that died mid-send leaves its claim; another may take the message after this.
 CLAIM_LEASE = timedelta(minutes=10)
+# A failed message waits this long before attempt 2, 3, ... (the last delay repeats).
+RETRY_DELAYS = tuple(timedelta(minutes=m) for m in (1, 5, 30, 120))
+# Between sweeps, due messages (answers, alerts, the review queue) are sent this often, and at
+# once when this process queued one (`Scheduler.kick`).
+DELIVERY_SECONDS = 5.0
+
+
+class ButtonSender(Protocol):
+    """A channel that shows buttons and edits its sent messages (Telegram)."""
+
+    async def send(self, chat_id: str, text: str, buttons: ButtonRows) -> str | None:
+        """Send (split to the channel's limit, buttons on the last part); the last part's id."""
+
+    async def edit(self, chat_id: str, message_id: str, text: str, buttons: ButtonRows) -> bool:
+        """Replace a sent message's text and buttons; False when it cannot be edited."""
 
 
 @dataclass(frozen=True)
@@ -286,18 +304,29 @@ class Scheduler:
         planners: Sequence[Planner],
         senders: dict[str, ChatSender],
         file_senders: dict[str, FileSender] | None = None,
+        button_senders: dict[str, ButtonSender] | None = None,
         grace: timedelta = timedelta(hours=24),
         max_attempts: int = 5,
     ) -> None:
         self.outbox = OutboxStore(db)
         self.lock = SchedulerLock(db)
+        self._db = db
+        self._contacts = ChannelStore(db)
         self._clock = clock
         self._planners = list(planners)
         self._senders = senders
         self._file_senders = file_senders or {}
+        # Channels with buttons and edits; their messages go through these, not `senders`.
+        self._button_senders = button_senders or {}
         self._grace = grace
         self._max_attempts = max_attempts
         self._sweeping = asyncio.Lock()
+        self._sending = asyncio.Lock()
+        self._kicked = asyncio.Event()
+
+    def kick(self) -> None:
+        """Deliver due messages now (the engine queued one); a no-op where no sender runs."""
+        self._kicked.set()
 
     async def sweep(self) -> dict[str, int]:
         """Plan what fell due within the grace, then send what is due; returns the counts."""
@@ -320,28 +349,89 @@ class Scheduler:
                         now=now,
                         files=message.files,
                     )
+            counts = await self.deliver()
+            if queued:
+                logger.info("scheduler: %d queued", queued)
+            return {"queued": queued, **counts}
+
+    async def deliver(self) -> dict[str, int]:
+        """Send every message due now; returns how many were sent and how many failed."""
+        async with self._sending:
+            now = self._clock()
             sent = failed = 0
             async for row in self._due(now):
-                sender = self._senders.get(row.channel)
-                if sender is None:
+                if row.channel not in self._senders and row.channel not in self._button_senders:
                     continue  # that channel does not run in this process now: later
                 if not await self.outbox.claim(row.id, now, CLAIM_LEASE):
                     continue  # sent meanwhile, or being sent by another sender
                 try:
-                    await sender(row.chat_id, self._text_of(row))
+                    message_id = await self._send(row, now)
                 except Exception as error:
                     failed += 1
-                    await self.outbox.failed(row.id, type(error).__name__)
-                    logger.warning(
-                        "scheduled message %s not sent (%s)", row.key, type(error).__name__
-                    )
+                    await self._failed(row, error, now)
                     continue
                 # Files go after the text and are not retried: a retry would repeat the text.
-                await self.outbox.sent(row.id, self._clock(), error=await self._send_files(row))
+                await self.outbox.sent(
+                    row.id,
+                    self._clock(),
+                    error=await self._send_files(row),
+                    channel_message_id=message_id,
+                )
+                await self._contacts.mark_reachable(row.channel, row.chat_id)
                 sent += 1
-            if queued or sent or failed:
-                logger.info("scheduler: %d queued, %d sent, %d failed", queued, sent, failed)
-            return {"queued": queued, "sent": sent, "failed": failed}
+            if sent or failed:
+                logger.info("outbox: %d sent, %d failed", sent, failed)
+            return {"sent": sent, "failed": failed}
+
+    async def _send(self, row: OutboxRow, now: datetime) -> str | None:
+        """Send one row (or edit the message it replaces); the channel's id of the message."""
+        button_sender = self._button_senders.get(row.channel)
+        if row.edit_key is not None:
+            target = await self.outbox.ref(row.edit_key)
+            if target is not None and not target.sent:
+                # Replaced before it went out: only the replacement is worth sending.
+                await self.outbox.cancel(target.key, now, f"replaced by {row.key}")
+            elif (
+                target is not None
+                and target.message_id
+                and button_sender is not None
+                and (target.channel, target.chat_id) == (row.channel, row.chat_id)
+                and await button_sender.edit(row.chat_id, target.message_id, row.text, row.buttons)
+            ):
+                return target.message_id
+        if button_sender is not None:
+            return await button_sender.send(row.chat_id, self._text_of(row), row.buttons)
+        await self._senders[row.channel](row.chat_id, self._text_of(row))
+        return None
+
+    async def _failed(self, row: OutboxRow, error: Exception, now: datetime) -> None:
+        """Back off; a recipient who blocked the bot is, after the last attempt (or at once when
+        already known unreachable), marked unreachable and the message given up."""
+        name = "blocked" if isinstance(error, RecipientBlocked) else type(error).__name__
+        attempts = row.attempts + 1  # the claim counted this one
+        logger.warning("scheduled message %s not sent (%s)", row.key, name)
+        if isinstance(error, RecipientBlocked):
+            contact = await self._contacts.get_contact(row.channel, row.chat_id)
+            known = contact is not None and contact.unreachable_since is not None
+            if known or attempts >= self._max_attempts:
+                await self.outbox.give_up(row.id, name)
+                if not known:
+                    await self._contacts.mark_unreachable(row.channel, row.chat_id, now)
+                    await self._audit_unreachable(row, now)
+                return
+        delay = RETRY_DELAYS[min(attempts, len(RETRY_DELAYS)) - 1]
+        await self.outbox.failed(row.id, name, retry_at=now + delay)
+
+    async def _audit_unreachable(self, row: OutboxRow, now: datetime) -> None:
+        async with self._db.unit_of_work() as uow:
+            await uow.audit.add(
+                actor="system",
+                action="contact.unreachable",
+                at=now,
+                subject=row.key[:64],
+                details={"channel": row.channel, "attempts": self._max_attempts},
+            )
+            await uow.commit()
 
     def _text_of(self, row: OutboxRow) -> str:
         """The row's text; on a channel that cannot carry its files, with a note saying so."""
@@ -397,15 +487,30 @@ class Scheduler:
                     misfire_grace_time=60,
                 )
                 scheduler.start()
+                delivery = asyncio.create_task(self._deliver_often())
                 try:
                     while not stop.is_set() and await self.lock.still_held():
                         await _wait(stop, LOCK_RETRY_SECONDS)
                 finally:
+                    delivery.cancel()
+                    with contextlib.suppress(asyncio.CancelledError):
+                        await delivery
                     scheduler.shutdown(wait=False)
                 if not stop.is_set():
                     logger.warning("scheduler lock lost; standing by")
         finally:
             await self.lock.release()
+
+    async def _deliver_often(self) -> None:
+        """Deliver every DELIVERY_SECONDS, and at once when kicked, until cancelled."""
+        while True:
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._kicked.wait(), timeout=DELIVERY_SECONDS)
+            self._kicked.clear()
+            try:
+                await self.deliver()
+            except Exception:  # the database is away: the next round tries again
+                logger.exception("outbox delivery failed")
 
 
 async def _wait(stop: asyncio.Event, seconds: float) -> None:

@@ -19,6 +19,7 @@ from zoneinfo import ZoneInfo
 import config
 from bot.nlp_cli import InputError
 from bot.yaml_lists import read_yaml_list
+from config import restricted as restricted_config
 from config import roles as roles_config
 from config import schedules as schedules_config
 from config import taxonomy, texts
@@ -66,6 +67,11 @@ def add_parsers(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> Non
     create.add_argument("--unit", required=True, help="a unit code (see `ykien units list`)")
     create.add_argument("--topics", default="", help="comma-separated topic codes (default: all)")
     create.add_argument("--expires", default=roles_config.INVITE_DEFAULT_EXPIRES)
+    create.add_argument(
+        "--designated",
+        action="store_true",
+        help="an officer who reads the unit's restricted items (denunciations…)",
+    )
 
 
 def run(
@@ -234,6 +240,9 @@ async def create_invite(
     if args.role not in roles_config.INVITABLE_ROLES:
         known = ", ".join(roles_config.INVITABLE_ROLES)
         raise InputError(texts.INVITE_BAD_ROLE.format(role=args.role, roles=known))
+    designated = bool(getattr(args, "designated", False))
+    if designated and args.role != "officer":
+        raise InputError(restricted_config.INVITE_DESIGNATED_OFFICERS_ONLY)
     topics = parse_topics(args.topics)
     try:
         expires_at = now + roles.parse_expires(args.expires)
@@ -256,6 +265,7 @@ async def create_invite(
             topics=topics,
             expires_at=expires_at,
             at=now,
+            designated=designated,
         )
         await uow.audit.add(
             actor="cli",
@@ -267,6 +277,7 @@ async def create_invite(
                 "unit": invite.unit_code,
                 "topics": list(topics),
                 "expires_at": expires_at.isoformat(),
+                "designated": designated,
             },
         )
         await uow.commit()
@@ -274,12 +285,13 @@ async def create_invite(
     tz = ZoneInfo(settings.timezone)
     username = (settings.telegram_bot_username or "").strip().lstrip("@")
     link = roles.deep_link(username, token) if username else texts.INVITE_NO_BOT_USERNAME
-    say(
-        texts.INVITE_CREATED.format(
-            role=roles_config.ROLE_NAMES[invite.role],
-            unit=unit.name,
-            expires=expires_at.astimezone(tz).strftime(texts.DATETIME_FORMAT),
-            link=link,
-            code=code,
-        )
+    created = texts.INVITE_CREATED.format(
+        role=roles_config.ROLE_NAMES[invite.role],
+        unit=unit.name,
+        expires=expires_at.astimezone(tz).strftime(texts.DATETIME_FORMAT),
+        link=link,
+        code=code,
     )
+    if invite.designated:
+        created += "\n" + restricted_config.INVITE_CREATED_DESIGNATED
+    say(created)

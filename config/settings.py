@@ -51,6 +51,9 @@ class Settings(BaseSettings):
     # Chats that receive operational alerts, as "channel:chat_id" separated by commas,
     # e.g. "telegram:123456789,zalo_bot:6ede9afa66b88fe6d6a9".
     admin_chats: str = Field("", validation_alias=_env("YKIEN_ADMIN_CHATS"))
+    # Chats that receive the review queue (and urgent alerts), same form, e.g. a moderators'
+    # Telegram group "telegram:-1001234567890"; unset: each moderator in their own chat.
+    moderator_chats: str = Field("", validation_alias=_env("YKIEN_MODERATOR_CHATS"))
 
     # The scheduler (digests, reminders) runs in one process: the holder of a PostgreSQL
     # advisory lock. Off: this process never schedules.
@@ -82,12 +85,12 @@ class Settings(BaseSettings):
     @property
     def admin_chat_list(self) -> list[tuple[str, str]]:
         """`admin_chats` as (channel, chat id) pairs; malformed entries are left out."""
-        pairs = []
-        for entry in self.admin_chats.split(","):
-            channel, _, chat = entry.strip().partition(":")
-            if channel and chat:
-                pairs.append((channel, chat))
-        return pairs
+        return _chat_pairs(self.admin_chats)
+
+    @property
+    def moderator_chat_list(self) -> list[tuple[str, str]]:
+        """`moderator_chats` as (channel, chat id) pairs; malformed entries are left out."""
+        return _chat_pairs(self.moderator_chats)
 
     @property
     def model_dir(self) -> Path:
@@ -100,3 +103,13 @@ class Settings(BaseSettings):
         if self.database_url:
             return self.database_url
         return f"sqlite+aiosqlite:///{(self.data_dir / 'ykien.sqlite3').as_posix()}"
+
+
+def _chat_pairs(value: str) -> list[tuple[str, str]]:
+    """`channel:chat_id,...` as pairs, leaving out malformed entries."""
+    pairs = []
+    for entry in value.split(","):
+        channel, _, chat = entry.strip().partition(":")
+        if channel.strip() and chat.strip():
+            pairs.append((channel.strip(), chat.strip()))
+    return pairs

@@ -122,6 +122,7 @@ HELP = (
     "Hướng dẫn:\n"
     "• Nhắn bất kỳ để bắt đầu gửi ý kiến, rồi làm theo từng bước.\n"
     "• /trangthai MÃ — xem tình trạng ý kiến bạn đã gửi.\n"
+    "• /bosung MÃ nội dung — bổ sung cho ý kiến đã gửi; /danhgia MÃ 1-5 — đánh giá câu trả lời.\n"
     "• /huy — hủy ý kiến đang soạn.\n"
     "• /dulieucuatoi — xem dữ liệu của bạn; /xoadulieu — xóa dữ liệu của bạn.\n"
     "• /trogiup — xem hướng dẫn này.\n"
@@ -133,7 +134,12 @@ STAFF_HELP = (
     "• /baocao [MM/YYYY] — báo cáo tháng của đơn vị (mặc định tháng trước); /tuan — 7 ngày qua.\n"
     "• /xem MÃ — xem một ý kiến; /tim từ khóa — tìm ý kiến trong phạm vi của bạn.\n"
     "• /traloi MÃ nội dung — trả lời, câu trả lời được gửi tới người dân.\n"
-    "• /hanchot — các hạn báo cáo; /xong ID — đơn vị đã hoàn thành hạn đó."
+    "• /xuly MÃ — đang xử lý; /dong MÃ — đóng; /chuyen MÃ [ghi chú] — chuyển cấp trên;\n"
+    "  /khongthuoc MÃ lý do | nơi nên gửi tới — không thuộc thẩm quyền.\n"
+    "• /hanchot — các hạn báo cáo; /xong ID — đơn vị đã hoàn thành hạn đó.\n"
+    "• /nguoigui MÃ lý do — người gửi một ý kiến (cán bộ được phân công; ghi nhật ký).\n"
+    "• Kiểm duyệt viên: /duyet MÃ, /hanche MÃ, /spam MÃ — quyết định một ý kiến chờ duyệt; "
+    "/sua MÃ linhvuc=… loai=… — sửa nhãn; /truc bat|tat — nhận cảnh báo khẩn ngay."
 )
 UNKNOWN_COMMAND = "Bot không hiểu lệnh «{command}». Gửi /trogiup để xem các lệnh."
 CHOOSE_FROM_OPTIONS = "Bạn vui lòng chọn một mục trong danh sách (bấm nút hoặc gõ số thứ tự)."
@@ -194,6 +200,19 @@ DEMO_CONVERSATION = "── Hội thoại {number} ──"
 DEMO_RESIDENT_LINE = "  cư dân> {text}"
 DEMO_BOT_LINE = "  bot> {text}"
 DEMO_STORED = "{conversations} hội thoại, {stored} ý kiến đã lưu:"
+DEMO_MODERATION = (
+    "── Kiểm duyệt: {count} ý kiến vào hàng chờ (có dấu hiệu cần xem hoặc phân loại chưa chắc) ──"
+)
+DEMO_ANSWER_LOOP = "── Trả lời ý kiến {code}: cán bộ xử lý, trả lời; người dân nhận và đánh giá ──"
+DEMO_STAFF_LINE = "  {who}> {text}"
+DEMO_OUTBOX_LINE = "  (gửi tới)> {text}"
+DEMO_MODERATOR = "kiểm duyệt viên"
+DEMO_OFFICER = "cán bộ"
+DEMO_RESIDENT = "cư dân"
+DEMO_ANSWER = (
+    "Ủy ban nhân dân phường đã giao Ban quản lý dự án nạo vét cống thoát nước đoạn đường "
+    "Lê Lợi trước ngày 15/12; người dân theo dõi thông báo trên bảng tin tổ dân phố."
+)
 
 # --- `ykien nlp` (operators) ---------------------------------------------------------------------
 NLP_TRAINED = (
@@ -208,6 +227,13 @@ NLP_CANNOT_READ = "Không đọc được tệp {path}: {error}"
 NLP_BAD_JSON = "Dòng {line} không phải JSON hợp lệ ({error}); chưa ghi kết quả nào."
 NLP_BAD_ROW = 'Dòng {line} thiếu trường "text" kiểu chuỗi; chưa ghi kết quả nào.'
 NLP_NO_DATASET = "Không nạp được bộ dữ liệu {name}: {error}"
+NLP_TRAINED_WITH_CORRECTIONS = (
+    "Đã huấn luyện mô hình lĩnh vực và loại ý kiến trên {examples} ví dụ của kho ngữ liệu và "
+    "{corrections} nhãn do người kiểm duyệt sửa (lĩnh vực: {topic}, loại: {kind}) "
+    "trong {train_seconds} giây."
+)
+NLP_CORRECTIONS_OWN_ONLY = "--with-corrections chỉ dùng được với own-topic hoặc own-kind."
+NLP_CANNOT_READ_CORRECTIONS = "Không đọc được các nhãn đã sửa từ cơ sở dữ liệu: {error}"
 
 # --- alerts to the admins (sent to YKIEN_ADMIN_CHATS) --------------------------------------------
 ALERT_ZALO_OA_REAUTHORIZE = (
@@ -307,10 +333,17 @@ ANSWER_USAGE = (
 )
 ANSWER_NOT_FOUND = "Không có ý kiến {code} trong phạm vi của bạn."
 ANSWER_SENSITIVE_REFUSED = (
-    "Ý kiến {code} là đơn tố cáo: chỉ người kiểm duyệt hoặc quản trị viên được trả lời."
+    "Ý kiến {code} có nội dung hạn chế: chỉ cán bộ được phân công của đơn vị, kiểm duyệt viên "
+    "hoặc quản trị viên được trả lời."
 )
 ANSWER_TOO_LONG = "Nội dung trả lời quá dài ({length} ký tự); tối đa {limit} ký tự."
-ANSWER_TO_RESIDENT = "Trả lời ý kiến {code}: {text}"
+# The rating buttons come with it on Telegram; elsewhere the commands to type.
+ANSWER_TO_RESIDENT = (
+    "Trả lời ý kiến {code}: {text}\n\n"
+    "Bạn hài lòng với câu trả lời này ở mức nào? Bấm một nút từ 1 đến 5 sao, hoặc gõ "
+    "/danhgia {code} 5 (1: không hài lòng, 5: rất hài lòng).\n"
+    "Cần bổ sung thông tin: /bosung {code} nội dung bổ sung"
+)
 ANSWER_SENT = "Đã ghi nhận trả lời ý kiến {code} và chuyển đến người gửi."
 ANSWER_NOT_RELAYED = (
     "Đã ghi nhận trả lời ý kiến {code}. Người gửi đã xóa dữ liệu cá nhân nên câu trả lời "

@@ -28,3 +28,19 @@ def parse_reference_code(text: str) -> str | None:
 def new_pseudonym() -> str:
     """A random internal identifier that reports may show instead of a channel id."""
     return "ND-" + secrets.token_hex(6).upper()
+
+
+def split_code(args: str) -> tuple[str | None, str, str] | None:
+    """`MÃ nội dung` as (code or None, the code as typed, the content); None without a code.
+
+    A code may be typed with a space ("YK 7F3Q9X"), so two leading words are tried too.
+    """
+    parts = args.split(maxsplit=2)
+    if not parts:
+        return None
+    if len(parts) >= 2:
+        joined = parse_reference_code(f"{parts[0]} {parts[1]}")
+        if joined is not None:
+            return joined, joined, parts[2].strip() if len(parts) > 2 else ""
+    content = args.strip()[len(parts[0]) :].strip()
+    return parse_reference_code(parts[0]), parts[0][:20], content

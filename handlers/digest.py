@@ -107,6 +107,7 @@ class DigestItem:
     due_at: datetime | None = None
     answered_at: datetime | None = None
     overdue: bool = False
+    hidden: bool = False  # a restricted item: `text` is the placeholder, never to be quoted
 
 
 @dataclass(frozen=True)
@@ -127,6 +128,9 @@ class Digest:
     overdue: int
     sensitive: int  # denunciations and held items: counted, their texts not shown
     items: tuple[DigestItem, ...] = field(default=())
+    # Residents' satisfaction: ratings (1-5) of answers given in the period, and their mean.
+    ratings: int = 0
+    rating_average: float | None = None
 
     @property
     def change(self) -> int:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
+from config import cases as cases_texts
 from config import reports as texts
 from handlers.digest import CountRow, Digest, Period
 
@@ -69,6 +70,11 @@ def _rows(title: str, rows: list[CountRow]) -> list[str]:
     return lines
 
 
+def average_text(average: float) -> str:
+    """A mean rating as Vietnamese write it: one decimal, a decimal comma ("4,5")."""
+    return f"{average:.1f}".replace(".", ",")
+
+
 def _tail(digest: Digest) -> list[str]:
     lines = []
     if digest.awaiting_answer or digest.overdue:
@@ -76,6 +82,9 @@ def _tail(digest: Digest) -> list[str]:
             "",
             texts.CHAT_ANSWERS.format(awaiting=digest.awaiting_answer, overdue=digest.overdue),
         ]
+    if digest.ratings and digest.rating_average is not None:
+        average = average_text(digest.rating_average)
+        lines += ["", cases_texts.SATISFACTION_CHAT.format(average=average, count=digest.ratings)]
     if digest.sensitive:
         lines += ["", texts.CHAT_SENSITIVE.format(count=digest.sensitive)]
     return lines

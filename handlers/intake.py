@@ -8,6 +8,7 @@ conversation advances, and everything commits together or not at all.
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, time, timedelta, tzinfo
 from enum import StrEnum
@@ -15,11 +16,13 @@ from typing import Any
 
 from config import calendar as calendar_config
 from config import taxonomy, texts
-from handlers import roles
+from handlers import cases, roles
 from handlers.calendar import WorkingCalendar, answer_due
 from handlers.codes import new_pseudonym, new_reference_code, parse_reference_code
 from handlers.messages import Attachment, Button, Event, Incoming, Outgoing
 from handlers.ports import Clock, Digests, TextAnalyzer, UnitOfWork, UnitOfWorkFactory
+from handlers.review import COMMANDS as REVIEW_COMMANDS
+from handlers.review import PREFIX as REVIEW_PREFIX
 from nlp import duplicates
 from nlp.locality import LocalityIndex
 from nlp.text import fold
@@ -78,8 +81,11 @@ class Engine:
         calendar: WorkingCalendar | None = None,
         digests: Digests | None = None,
         bootstrap_admin: str | None = None,
+        moderator_chats: Sequence[tuple[str, str]] = (),
     ) -> None:
         self.uow_factory = uow_factory
+        # Called after an update that queued outbox messages commits (bot.scheduler kicks).
+        self.on_queued: Callable[[], None] | None = None
         self.analyzer = analyzer
         self.localities = localities
         self.clock = clock
@@ -97,6 +103,7 @@ class Engine:
             digests=digests,
             bootstrap_admin=bootstrap_admin,
             calendar=self.calendar,
+            moderator_chats=moderator_chats,
         )
 
     async def handle(self, incoming: Incoming) -> list[Outgoing]:
@@ -110,6 +117,9 @@ class Engine:
                 return []
             replies = await _Turn(self, uow, incoming, now).run()
             await uow.commit()
+            queued = uow.outbox.queued
+        if queued and self.on_queued is not None:
+            self.on_queued()  # an answer, an alert or a review item: send it now, not in 5 s
         return replies
 
 
@@ -191,6 +201,9 @@ class _Turn:
 
     async def run(self) -> list[Outgoing]:
         incoming = self.incoming
+        if self.is_moderation():
+            await self.moderate()
+            return self.replies
         if not incoming.is_private:
             self.say(texts.GROUP_CHAT)
             return self.replies
@@ -214,6 +227,9 @@ class _Turn:
             await self.on_command()
         elif incoming.event is Event.UNSUPPORTED:
             self.say(texts.UNSUPPORTED.get(incoming.unsupported, texts.UNSUPPORTED["other"]))
+        elif incoming.event is Event.BUTTON and cases.is_rate_button(incoming.payload):
+            # A rating under a relayed answer: valid in any state, the draft left as it is.
+            self.say(await cases.rate_button(self.uow, self.person, incoming.payload, self.now))
         else:
             choice = self.resolve_choice()
             if choice == "":
@@ -223,6 +239,24 @@ class _Turn:
                 await self.on_input(choice)
         await self.persist()
         return self.replies
+
+    def is_moderation(self) -> bool:
+        """A review-queue button or command: taken from any chat, a moderators' group too."""
+        incoming = self.incoming
+        if incoming.event is Event.BUTTON:
+            return incoming.payload.startswith(REVIEW_PREFIX)
+        return incoming.event is Event.COMMAND and incoming.command in REVIEW_COMMANDS
+
+    async def moderate(self) -> None:
+        """Answer a moderator without loading or saving their own conversation (their draft
+        stays as it was); anyone else is refused politely."""
+        user, officers = self.incoming.user, self.engine.officers
+        person = await self.uow.people.get_by_channel(user.channel, user.external_id)
+        if self.incoming.event is Event.BUTTON:
+            self.replies += await officers.review.press(self.uow, person, self.incoming, self.now)
+        else:
+            command, args = self.incoming.command, self.incoming.args
+            self.say(await officers.run(self.uow, person, command, args, self.now))
 
     async def persist(self) -> None:
         user = self.incoming.user
@@ -290,6 +324,18 @@ class _Turn:
             await self.show_status()
         elif command == "dulieucuatoi":
             await self.show_my_data()
+        elif command == "danhgia":
+            self.say(await cases.rate_command(self.uow, self.person, self.incoming.args, self.now))
+        elif command == "bosung":
+            self.say(
+                await cases.follow_up(
+                    self.uow,
+                    self.person,
+                    self.incoming.args,
+                    self.now,
+                    max_chars=self.limits.max_text_chars,
+                )
+            )
         elif command == "xoadulieu":
             if self.person is None:
                 self.say(texts.MY_DATA_NONE)
@@ -331,6 +377,7 @@ class _Turn:
                 created=self.local_time(submission.created_at),
                 status=taxonomy.STATUSES.get(submission.status, submission.status),
             )
+            + cases.status_details(submission)
         )
 
     async def show_my_data(self) -> None:
@@ -347,16 +394,18 @@ class _Turn:
                 count=len(submissions),
             )
         ]
-        lines += [
-            texts.MY_DATA_ITEM.format(
-                code=s.code,
-                kind=_kind_name(s.kind),
-                created=self.local_time(s.created_at),
-                status=taxonomy.STATUSES.get(s.status, s.status),
-                text=s.text,
+        followups = await self.uow.cases.followups_of_person(self.person.id)
+        for s in submissions:
+            lines.append(
+                texts.MY_DATA_ITEM.format(
+                    code=s.code,
+                    kind=_kind_name(s.kind),
+                    created=self.local_time(s.created_at),
+                    status=taxonomy.STATUSES.get(s.status, s.status),
+                    text=s.text,
+                )
             )
-            for s in submissions
-        ]
+            lines += cases.my_data_lines(s, followups, self.engine.display_tz)
         self.say("\n".join(lines))
 
     def local_time(self, moment: datetime | None) -> str:
@@ -699,12 +748,15 @@ class _Turn:
             threshold=duplicates.SIMILAR,
             at=self.now,
         )
+        # Flagged or unsure: into the moderators' queue (urgent ones alert them at once).
+        review_state = await self.engine.officers.review.queue(self.uow, submission, self.now)
         await self.uow.audit.add(
             actor=self.person.pseudonym,
             action="submission.created",
             subject=submission.code,
             at=self.now,
             details={
+                "review_state": review_state,
                 "kind": submission.kind,
                 "channel": submission.channel,
                 "topic": submission.topic,
@@ -722,7 +774,7 @@ class _Turn:
         )
         topic = taxonomy.TOPICS.get(analysis.topic.code, analysis.topic.code)
         receipt = texts.RECEIPT.format(code=submission.code, topic=topic)
-        if "khan_cap" in analysis.flag_codes:
+        if {"khan_cap", "de_doa"} & set(analysis.flag_codes):
             receipt = texts.EMERGENCY_ADVICE + "\n\n" + receipt
         if submission.kind in texts.KIND_PROCEDURE:
             receipt += "\n\n" + texts.KIND_PROCEDURE[submission.kind]

@@ -66,6 +66,7 @@ class Incoming:
     attachment: Attachment | None = None
     unsupported: str = ""  # "sticker", "voice", ... for Event.UNSUPPORTED
     is_private: bool = True
+    message_id: str = ""  # the bot's message whose button was pressed (BUTTON), if known
 
 
 @dataclass(frozen=True)
@@ -83,6 +84,8 @@ class Outgoing:
     chat_id: str
     text: str
     buttons: tuple[tuple[Button, ...], ...] = field(default=())
+    # Replaces this message of the chat where the channel can edit; elsewhere sent as new.
+    edit_message_id: str | None = None
 
     @property
     def flat_buttons(self) -> list[Button]:

@@ -13,8 +13,10 @@ from storage.deadline_records import DeadlineRecord, NewDeadline
 from storage.records import (
     ClusterRecord,
     ConversationRecord,
+    FollowupRecord,
     InviteRecord,
     NewSubmission,
+    OutboxRef,
     PersonRecord,
     SubmissionRecord,
     UnitRecord,
@@ -33,6 +35,8 @@ class People(Protocol):
 
     async def get_by_channel(self, channel: str, external_id: str) -> PersonRecord | None: ...
 
+    async def get(self, person_id: int) -> PersonRecord | None: ...
+
     async def add(
         self, *, pseudonym: str, channel: str, external_id: str, consent_version: str, at: datetime
     ) -> PersonRecord: ...
@@ -40,7 +44,13 @@ class People(Protocol):
     async def delete(self, person_id: int) -> None: ...
 
     async def set_role(
-        self, person_id: int, *, role: str, unit_code: str | None, topics: Sequence[str]
+        self,
+        person_id: int,
+        *,
+        role: str,
+        unit_code: str | None,
+        topics: Sequence[str],
+        designated: bool = False,
     ) -> PersonRecord: ...
 
 
@@ -87,18 +97,70 @@ class Answers(Protocol):
     """Officers' answers to submissions."""
 
     async def add(
-        self, *, submission_id: int, person_id: int | None, text: str, status: str, at: datetime
+        self, *, submission_id: int, person_id: int | None, text: str, at: datetime
     ) -> int: ...
 
     async def recipient(self, submission_id: int) -> tuple[str, str] | None: ...
 
 
+class Cases(Protocol):
+    """The answer loop's storage: atomic status changes, ratings, follow-ups (storage.cases)."""
+
+    async def change_status(
+        self,
+        submission_id: int,
+        *,
+        before: str,
+        after: str,
+        at: datetime,
+        reason: str | None = None,
+        answered: bool = False,
+    ) -> bool: ...
+
+    async def rate(
+        self,
+        submission_id: int,
+        *,
+        person_id: int,
+        before: int | None,
+        rating: int,
+        statuses: Sequence[str],
+        at: datetime,
+    ) -> bool: ...
+
+    async def add_followup(
+        self, submission_id: int, *, person_id: int, text: str, at: datetime
+    ) -> int: ...
+
+    async def followups(self, submission_id: int) -> list[FollowupRecord]: ...
+
+    async def followups_of_person(self, person_id: int) -> list[FollowupRecord]: ...
+
+
 class OutboxQueue(Protocol):
-    """Messages to other chats, queued in the update's transaction; the scheduler sends them."""
+    """Messages to other chats, queued in the update's transaction; the scheduler sends them.
+
+    See storage.sql.SqlOutboxQueue.enqueue for `buttons`, `edit_key` and `subject`.
+    """
+
+    queued: int
 
     async def enqueue(
-        self, *, key: str, channel: str, chat_id: str, text: str, due_at: datetime, now: datetime
+        self,
+        *,
+        key: str,
+        channel: str,
+        chat_id: str,
+        text: str,
+        due_at: datetime,
+        now: datetime,
+        files: Sequence[str] = (),
+        buttons: Sequence[Sequence[tuple[str, str]]] = (),
+        edit_key: str | None = None,
+        subject: str | None = None,
     ) -> bool: ...
+
+    async def find(self, subject: str, key_prefix: str = "") -> list[OutboxRef]: ...
 
 
 class TextAnalyzer(Protocol):
@@ -178,6 +240,7 @@ class Invites(Protocol):
         topics: Sequence[str],
         expires_at: datetime,
         at: datetime,
+        designated: bool = False,
     ) -> InviteRecord: ...
 
     async def find(self, hashes: Sequence[str]) -> InviteRecord | None: ...
@@ -205,6 +268,42 @@ class Deadlines(Protocol):
     async def done_keys(self, deadline_ids: Sequence[int]) -> set[tuple[int, str, str]]: ...
 
 
+class Review(Protocol):
+    """The moderators' review queue (storage.review.SqlReview)."""
+
+    async def open(self, submission_id: int, at: datetime) -> bool: ...
+
+    async def decide(
+        self,
+        submission_id: int,
+        *,
+        state: str,
+        at: datetime,
+        restricted: bool = False,
+        status: str | None = None,
+    ) -> bool: ...
+
+    async def set_label(
+        self,
+        submission_id: int,
+        *,
+        field: str,
+        before: str | None,
+        after: str,
+        person_id: int | None,
+        at: datetime,
+        restrict: bool = False,
+    ) -> None: ...
+
+    async def chats_of(
+        self, roles: Sequence[str], *, on_duty: bool = False
+    ) -> list[tuple[str, str]]: ...
+
+    async def set_on_duty(self, person_id: int, on_duty: bool) -> None: ...
+
+    async def decided_by(self, code: str) -> str | None: ...
+
+
 class UnitOfWork(Protocol):
     """One transaction over every repository; nothing is durable until `commit`."""
 
@@ -217,8 +316,10 @@ class UnitOfWork(Protocol):
     units: Units
     invites: Invites
     answers: Answers
+    cases: Cases
     outbox: OutboxQueue
     deadlines: Deadlines
+    review: Review
 
     async def __aenter__(self) -> UnitOfWork: ...
 

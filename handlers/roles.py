@@ -16,14 +16,18 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta, tzinfo
 from typing import Any
 
+from config import cases as cases_config
+from config import restricted as restricted_config
 from config import roles as roles_config
 from config import schedules as schedules_config
 from config import taxonomy, texts
+from handlers import cases, review
 from handlers.calendar import WorkingCalendar
-from handlers.codes import parse_reference_code
+from handlers.codes import parse_reference_code, split_code
 from handlers.deadlines import DeadlineCommands
 from handlers.digest import Period
 from handlers.ports import Digests, UnitOfWork
+from handlers.review import Review
 from nlp.pii import redact
 from nlp.text import fold
 from storage.records import (
@@ -48,16 +52,24 @@ COMMANDS: dict[str, frozenset[str]] = {
     "traloi": STAFF,
     "hanchot": STAFF,
     "xong": STAFF,
+    # Gated here to staff; only designated officers (in scope) and admins get an answer.
+    "nguoigui": STAFF,
+    # The answer loop's status changes (handlers.cases).
+    "xuly": STAFF,
+    "dong": STAFF,
+    "chuyen": STAFF,
+    "khongthuoc": STAFF,
+    # The review queue (handlers.review), typed where buttons are missing, or from anywhere.
+    **dict.fromkeys(review.COMMANDS, review.MODERATORS),
 }
 # Commands already gated but not built yet: the authorised get a "not yet" answer.
 NOT_YET: frozenset[str] = frozenset()
 JOIN_COMMAND = "thamgia"
 # Who may read the text of a sensitive submission (the others see that it exists).
 SEES_SENSITIVE = frozenset({"moderator", "admin"})
-# /traloi: the status an answered submission takes, and the longest answer relayed (Zalo's
-# message limit is the tightest of our channels, and the template adds the code).
-ANSWERED_STATUS = "da_tra_loi"
-ANSWER_MAX_CHARS = 1800
+# /traloi: the longest answer; a relay longer than a channel's message limit is split on
+# delivery (Telegram 4096, Zalo 2000 characters), so an answer is never refused for that.
+ANSWER_MAX_CHARS = 4000
 # /tim: results shown, and how much of each (redacted) text.
 SEARCH_LIMIT = 10
 SEARCH_SNIPPET_CHARS = 160
@@ -135,10 +147,26 @@ def scope_for(unit: UnitRecord, below: Iterable[UnitRecord], topics: Sequence[st
 
 def is_sensitive(submission: SubmissionRecord) -> bool:
     """Whether only those allowed may read the submission's text."""
-    if submission.kind == SENSITIVE_KIND:
+    if submission.restricted or submission.kind == SENSITIVE_KIND:
         return True
     codes = {flag.get("code") if isinstance(flag, dict) else flag for flag in submission.flags}
     return bool(codes & set(SENSITIVE_FLAGS))
+
+
+def reads_restricted(person: PersonRecord) -> bool:
+    """Whether a person may read restricted texts at all (a designated officer: in scope)."""
+    return person.role in SEES_SENSITIVE or (person.role == "officer" and person.designated)
+
+
+def may_read(person: PersonRecord, submission: SubmissionRecord, scope: Scope) -> bool:
+    """Whether `person`, whose scope is `scope`, may read the submission's full text.
+
+    The one rule for every surface: staff read the ordinary items of their scope; a restricted
+    one only moderators, admins and the designated officers whose scope covers it.
+    """
+    if not scope.covers(submission):
+        return False
+    return not is_sensitive(submission) or reads_restricted(person)
 
 
 # --- the unit tree ------------------------------------------------------------------------------
@@ -367,10 +395,13 @@ class Officers:
         digests: Digests | None = None,
         bootstrap_admin: str | None = None,
         calendar: WorkingCalendar | None = None,
+        moderator_chats: Sequence[tuple[str, str]] = (),
     ) -> None:
         self.display_tz = display_tz
         self.digests = digests
         self.bootstrap_identity = parse_identity(bootstrap_admin)
+        # The moderators' review queue; moderator_chats: (channel, chat id) pairs.
+        self.review = Review(display_tz=display_tz, moderator_chats=moderator_chats)
         # /hanchot and /xong count working days (default: the deployment's calendar).
         self.deadlines = DeadlineCommands(display_tz, calendar)
 
@@ -415,14 +446,23 @@ class Officers:
             )
             return person, texts.INVITE_INVALID
         person = await uow.people.set_role(
-            person.id, role=invite.role, unit_code=invite.unit_code, topics=invite.topics
+            person.id,
+            role=invite.role,
+            unit_code=invite.unit_code,
+            topics=invite.topics,
+            designated=invite.designated and invite.role == "officer",
         )
         await uow.audit.add(
             actor=person.pseudonym,
             action="invite.redeemed",
             at=now,
             subject=f"invite:{invite.id}",
-            details={"role": invite.role, "unit": invite.unit_code, "topics": list(invite.topics)},
+            details={
+                "role": invite.role,
+                "unit": invite.unit_code,
+                "topics": list(invite.topics),
+                "designated": person.designated,
+            },
         )
         # The bootstrap admin stays admin whatever the invite says.
         person = await self.bootstrap(uow, person, now)
@@ -430,6 +470,8 @@ class Officers:
         text = texts.INVITE_ACCEPTED.format(
             role=role, unit=unit.name, topics=topics_phrase(person.topics)
         )
+        if person.designated:
+            text += "\n" + restricted_config.INVITE_DESIGNATED
         return person, text
 
     async def scope_of(self, uow: UnitOfWork, person: PersonRecord) -> tuple[Scope, str] | None:
@@ -463,6 +505,13 @@ class Officers:
             return texts.ROLE_NOT_YET.format(command=command)
         if command in ("hanchot", "xong"):
             return await self.deadlines.run(uow, person, command, args, now)
+        if command in review.COMMANDS:
+            return await self.review.command(uow, person, command, args, now)
+        if command == "chuyen" and role in review.MODERATORS:
+            # Typed where there are no buttons: the review queue's "Chuyển cấp trên".
+            decided = await self.review.escalate_awaiting(uow, person, args, now)
+            if decided is not None:
+                return decided
         found = await self.scope_of(uow, person)
         if found is None:
             return texts.ROLE_NO_UNIT
@@ -473,6 +522,12 @@ class Officers:
             return await self.search(uow, person, scope, args)
         if command == "traloi":
             return await self.answer(uow, person, scope, args, now)
+        if command in cases_config.STATUS_COMMANDS:
+            return await cases.officer_command(
+                uow, person, scope, command, args, now, lambda s: may_read(person, s, scope)
+            )
+        if command == "nguoigui":
+            return await self.reveal(uow, person, scope, args, now)
         today = now.astimezone(self.display_tz).date()
         if command == "tuan":
             period = Period(today - timedelta(days=6), today + timedelta(days=1))
@@ -496,9 +551,9 @@ class Officers:
         submission = await uow.submissions.get_by_code(code) if code else None
         if submission is None or not scope.covers(submission):
             return texts.ROLE_VIEW_NOT_FOUND.format(code=shown)
-        hidden = is_sensitive(submission) and person.role not in SEES_SENSITIVE
+        hidden = not may_read(person, submission, scope)
         due = submission.answer_due_at
-        return texts.ROLE_VIEW.format(
+        shown_case = texts.ROLE_VIEW.format(
             code=submission.code,
             kind=_kind_name(submission.kind),
             created=submission.created_at.astimezone(self.display_tz).strftime(
@@ -514,23 +569,26 @@ class Officers:
             else texts.ROLE_VIEW_NONE,
             text=texts.DIGEST_HIDDEN_TEXT if hidden else redact(submission.text),
         )
+        details = await cases.view_details(uow, submission, hidden=hidden, tz=self.display_tz)
+        return shown_case + details
 
     async def search(self, uow: UnitOfWork, person: PersonRecord, scope: Scope, args: str) -> str:
         """`/tim từ khóa`: the newest submissions in scope containing every word.
 
         Words match without regard to case or diacritics. Officers search only texts they may
-        read: a sensitive text matching would tell them what it says.
+        read: a restricted text matching would tell them what it says. The search is already
+        limited to the scope, so for a designated officer "restricted included" is exactly the
+        restricted items of their scope.
         """
         words = fold(args[:200]).split()[:SEARCH_MAX_WORDS]
         if not words:
             return texts.SEARCH_USAGE
-        sees_sensitive = person.role in SEES_SENSITIVE
         found = await uow.submissions.search(
             words,
             province_code=scope.province_code,
             locality_codes=scope.locality_codes,
             topics=scope.topics,
-            include_sensitive=sees_sensitive,
+            include_sensitive=reads_restricted(person),
             limit=SEARCH_LIMIT,
         )
         shown_words = " ".join(args.split())[:60]
@@ -538,7 +596,8 @@ class Officers:
             return texts.SEARCH_NONE.format(words=shown_words)
         lines = [texts.SEARCH_HEADER.format(words=shown_words, count=len(found))]
         for submission in found:
-            hidden = is_sensitive(submission) and not sees_sensitive
+            # The search left out what they may not read; the rule is checked all the same.
+            hidden = not may_read(person, submission, scope)
             lines.append(
                 texts.SEARCH_ITEM.format(
                     code=submission.code,
@@ -558,7 +617,7 @@ class Officers:
         The engine answers only the chat an update came from, so the relay goes through the
         outbox (in this update's transaction; the scheduler's sweep sends it). The key is the
         answer's id: a retried send never duplicates it, and a re-delivered update is dropped
-        by the engine before it gets here.
+        by the engine before it gets here. The status change is handlers.cases's.
         """
         parsed = _split_code(args)
         if parsed is None:
@@ -567,56 +626,71 @@ class Officers:
         submission = await uow.submissions.get_by_code(code) if code else None
         if submission is None or not scope.covers(submission):
             return texts.ANSWER_NOT_FOUND.format(code=shown)
-        if submission.kind == SENSITIVE_KIND and person.role not in SEES_SENSITIVE:
+        if not may_read(person, submission, scope):
             return texts.ANSWER_SENSITIVE_REFUSED.format(code=submission.code)
         if not content:
             return texts.ANSWER_USAGE
         if len(content) > ANSWER_MAX_CHARS:
             return texts.ANSWER_TOO_LONG.format(length=len(content), limit=ANSWER_MAX_CHARS)
-        answer_id = await uow.answers.add(
-            submission_id=submission.id,
-            person_id=person.id,
-            text=content,
-            status=ANSWERED_STATUS,
-            at=now,
-        )
-        recipient = await uow.answers.recipient(submission.id)
-        if recipient is not None:
-            channel, chat_id = recipient
-            await uow.outbox.enqueue(
-                key=f"answer:{answer_id}",
-                channel=channel,
-                chat_id=chat_id,
-                text=texts.ANSWER_TO_RESIDENT.format(code=submission.code, text=content),
-                due_at=now,
-                now=now,
+        return await cases.answer(uow, person, submission, content, now)
+
+    async def reveal(
+        self, uow: UnitOfWork, person: PersonRecord, scope: Scope, args: str, now: datetime
+    ) -> str:
+        """`/nguoigui MÃ lý do`: who sent a submission, for a designated officer or an admin.
+
+        Every attempt writes exactly one audit row: "identity.revealed" (who, when, the reason)
+        or "identity.refused" (why not); an attempt is worth knowing even when refused.
+        """
+        parsed = _split_code(args)
+        code, shown, reason = parsed if parsed is not None else (None, "", "")
+        reason = reason[: restricted_config.REVEAL_REASON_MAX_CHARS]
+        submission = await uow.submissions.get_by_code(code) if code else None
+        min_chars = restricted_config.REVEAL_REASON_MIN_CHARS
+        refusal: str | None
+        if not shown:
+            refusal, answer = "usage", restricted_config.REVEAL_USAGE.format(min_chars=min_chars)
+        elif submission is None or not scope.covers(submission):
+            # Outside the scope reads the same as a missing code.
+            refusal, answer = "not_found", texts.ROLE_VIEW_NOT_FOUND.format(code=shown)
+        elif not (person.role == "admin" or (person.role == "officer" and person.designated)):
+            refusal, answer = "not_designated", restricted_config.REVEAL_REFUSED
+        elif len(reason) < min_chars:
+            refusal = "no_reason"
+            answer = restricted_config.REVEAL_REASON_REQUIRED.format(
+                code=submission.code, min_chars=min_chars
             )
+        else:
+            refusal, answer = None, ""
+        if refusal is not None or submission is None:
+            await uow.audit.add(
+                actor=person.pseudonym,
+                action="identity.refused",
+                subject=code,
+                at=now,
+                details={"refusal": refusal, "reason": reason},
+            )
+            return answer
+        sender = await uow.people.get(submission.person_id) if submission.person_id else None
         await uow.audit.add(
             actor=person.pseudonym,
-            action="submission.answered",
+            action="identity.revealed",
             subject=submission.code,
             at=now,
-            details={"answer": answer_id, "relayed": recipient is not None},
+            details={"reason": reason, "erased": sender is None},
         )
-        if recipient is None:
-            return texts.ANSWER_NOT_RELAYED.format(code=submission.code)
-        return texts.ANSWER_SENT.format(code=submission.code)
+        logger.info("sender of %s shown to %s", submission.code, person.pseudonym)
+        if sender is None:
+            return restricted_config.REVEAL_ERASED.format(code=submission.code)
+        return restricted_config.REVEAL_RESULT.format(
+            code=submission.code,
+            pseudonym=sender.pseudonym,
+            channel=sender.channel,
+            external_id=sender.external_id,
+        )
 
 
-def _split_code(args: str) -> tuple[str | None, str, str] | None:
-    """`MÃ nội dung` as (code or None, the code as typed, the content); None without a code.
-
-    A code may be typed with a space ("YK 7F3Q9X"), so two leading words are tried too.
-    """
-    parts = args.split(maxsplit=2)
-    if not parts:
-        return None
-    if len(parts) >= 2:
-        joined = parse_reference_code(f"{parts[0]} {parts[1]}")
-        if joined is not None:
-            return joined, joined, parts[2].strip() if len(parts) > 2 else ""
-    content = args.strip()[len(parts[0]) :].strip()
-    return parse_reference_code(parts[0]), parts[0][:20], content
+_split_code = split_code  # `MÃ nội dung` (shared with handlers.cases)
 
 
 def _snippet(text: str) -> str:

@@ -120,27 +120,35 @@ def _vectorizer(view: str, params: ClassifierParams) -> TfidfVectorizer:
 
 
 def _training_features(
-    texts: Sequence[str], params: ClassifierParams
+    texts: Sequence[str], params: ClassifierParams, vocabulary_size: int | None = None
 ) -> tuple[dict[str, TfidfVectorizer], sp.csr_matrix, list[int]]:
     """Fit the vectorizers; return them, the feature matrix and each matrix row's source text.
 
-    With ``augment_unaccented`` every accented text gets a second, unaccented row.
+    With ``augment_unaccented`` every accented text gets a second, unaccented row. Only the
+    first ``vocabulary_size`` texts (default: all) and their copies build the vocabulary and
+    the IDF weights; the others are only transformed, so none of their words enters the model.
     """
     rows = list(range(len(texts)))
     if params.augment_unaccented:
         rows += [row for row, text in enumerate(texts) if fold(text) != text]
-    extended = [
-        texts[row] if index < len(texts) else fold(texts[row]) for index, row in enumerate(rows)
-    ]
+    size = len(texts) if vocabulary_size is None else vocabulary_size
+    # Vocabulary rows first, so that one fit_transform and one transform build the matrix.
+    rows = [row for row in rows if row < size] + [row for row in rows if row >= size]
+    seen: set[int] = set()
+    extended = []
+    for row in rows:
+        extended.append(fold(texts[row]) if row in seen else texts[row])
+        seen.add(row)
     folded = [fold(text) for text in extended]
+    split = sum(1 for row in rows if row < size)
     vectorizers = {view: _vectorizer(view, params) for view in _VIEWS}
-    matrix = sp.hstack(
-        [
-            vectorizers[view].fit_transform(extended if view == "words" else folded)
-            for view in _VIEWS
-        ],
-        format="csr",
-    )
+    blocks = []
+    for view in _VIEWS:
+        source = extended if view == "words" else folded
+        fitted = vectorizers[view].fit_transform(source[:split])
+        rest = source[split:]
+        blocks.append(sp.vstack([fitted, vectorizers[view].transform(rest)]) if rest else fitted)
+    matrix = sp.hstack(blocks, format="csr")
     for vectorizer in vectorizers.values():
         # Terms pruned by min_df are kept only for introspection; drop them.
         vectorizer.stop_words_ = None
@@ -191,17 +199,29 @@ class TextClassifier:
     def train(
         cls,
         texts: Sequence[str],
-        targets: Mapping[str, Sequence[str]],
+        targets: Mapping[str, Sequence[str | None]],
         params: ClassifierParams | None = None,
+        *,
+        vocabulary_size: int | None = None,
     ) -> TextClassifier:
-        """Fit one head per target on normalised texts (and, augmented, their unaccented form)."""
+        """Fit one head per target on normalised texts (and, augmented, their unaccented form).
+
+        A label None leaves that text out of that head only. Only the first ``vocabulary_size``
+        texts (default: all) build the vocabulary; the others just train the heads' weights.
+        """
         params = params or ClassifierParams()
-        columns = {name: [str(label) for label in labels] for name, labels in targets.items()}
+        columns = {
+            name: [None if label is None else str(label) for label in labels]
+            for name, labels in targets.items()
+        }
         if any(len(labels) != len(texts) for labels in columns.values()):
             raise ValueError("every target needs one label per text")
-        vectorizers, matrix, rows = _training_features(texts, params)
-        columns = {name: [labels[row] for row in rows] for name, labels in columns.items()}
-        heads = {name: _fit_head(matrix, labels, params) for name, labels in columns.items()}
+        vectorizers, matrix, rows = _training_features(texts, params, vocabulary_size)
+        heads = {}
+        for name, labels in columns.items():
+            kept = [index for index, row in enumerate(rows) if labels[row] is not None]
+            head_matrix = matrix if len(kept) == len(rows) else matrix[kept]
+            heads[name] = _fit_head(head_matrix, [str(labels[rows[i]]) for i in kept], params)
         return cls(params=params, vectorizers=vectorizers, heads=heads)
 
     def _features(self, texts: Sequence[str]) -> sp.csr_matrix:

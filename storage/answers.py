@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import func, literal, select, update
+from sqlalchemy import func, literal, select
 from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -122,20 +122,15 @@ class SqlAnswers:
         self._session = session
 
     async def add(
-        self, *, submission_id: int, person_id: int | None, text: str, status: str, at: datetime
+        self, *, submission_id: int, person_id: int | None, text: str, at: datetime
     ) -> int:
-        """Store an answer, mark the submission answered (the first answer's time stays);
-        returns the answer's id."""
+        """Store an answer; returns its id. The status change that goes with it is the
+        caller's (storage.cases.SqlCases.change_status), so each answer is one change."""
         row = models.Answer(
             submission_id=submission_id, person_id=person_id, text=text, created_at=at
         )
         self._session.add(row)
         await self._session.flush()
-        await self._session.execute(
-            update(S)
-            .where(S.id == submission_id)
-            .values(status=status, answered_at=func.coalesce(S.answered_at, at), updated_at=at)
-        )
         return row.id
 
     async def recipient(self, submission_id: int) -> tuple[str, str] | None:

@@ -12,14 +12,16 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import and_, case, func, literal, select
+from sqlalchemy import and_, case, exists, func, literal, or_, select
 
 from storage import models
+from storage.answers import scope_conditions
 from storage.db import Database
 from storage.records import AWAITING_STATUSES
 from storage.sql import sensitive_condition
 
 S = models.Submission
+SPAM = "spam"  # submissions.review_state of what a moderator marked as spam
 
 
 @dataclass(frozen=True)
@@ -43,6 +45,9 @@ class PeriodCounts:
     sensitive: int = 0
     awaiting_answer: int = 0
     overdue: int = 0
+    # Residents' ratings (1-5) given in the period, whenever the submission was made.
+    ratings: int = 0
+    rating_total: int = 0
 
 
 @dataclass(frozen=True)
@@ -76,6 +81,8 @@ class ItemRow:
 
 def _where(scope: DigestScope, start: datetime, end: datetime) -> list[Any]:
     conditions: list[Any] = [S.created_at >= start, S.created_at < end]
+    # What a moderator marked as spam is no opinion: left out of every figure.
+    conditions.append(or_(S.review_state.is_(None), S.review_state != SPAM))
     if scope.province_code:
         conditions.append(S.province_code == scope.province_code)
     if scope.locality_codes:
@@ -113,6 +120,9 @@ class DigestQueries:
             .group_by(S.topic, S.kind, S.target_group)
         )
         by_locality = select(S.locality_name, func.count()).where(*where).group_by(S.locality_name)
+        rated = [S.rated_at >= start, S.rated_at < end, S.rating.is_not(None)]
+        rated += scope_conditions(scope.province_code, scope.locality_codes, scope.topics)
+        by_rating = select(func.count(S.rating), func.sum(S.rating)).where(*rated)
         result = PeriodCounts()
         total = sensitive = waiting = late = 0
         async with self._db.engine.connect() as conn:
@@ -128,6 +138,7 @@ class DigestQueries:
                 result.by_group[group] += count
             for name, count in await conn.execute(by_locality):
                 result.by_locality[name] += count
+            ratings, rating_total = (await conn.execute(by_rating)).one()
         return PeriodCounts(
             total=total,
             by_topic=result.by_topic,
@@ -137,15 +148,26 @@ class DigestQueries:
             sensitive=sensitive,
             awaiting_answer=waiting,
             overdue=late,
+            ratings=int(ratings or 0),
+            rating_total=int(rating_total or 0),
         )
 
     async def top_clusters(
         self, scope: DigestScope, start: datetime, end: datetime, limit: int = 5
     ) -> list[ClusterCount]:
-        """The largest clusters of the period (2+ submissions), sensitive ones left out."""
+        """The largest clusters of the period (2+ submissions), sensitive ones left out.
+
+        Only restricted members are left out, so a cluster whose representative is restricted
+        (a denunciation that founded it, an item a moderator restricted later) still counts;
+        its text is then that of its first member that may be quoted, never the representative's.
+        """
         where = [*_where(scope, start, end), S.cluster_id.is_not(None), ~sensitive_condition()]
         sizes = (
-            select(S.cluster_id.label("cluster_id"), func.count().label("size"))
+            select(
+                S.cluster_id.label("cluster_id"),
+                func.count().label("size"),
+                func.min(S.id).label("first_id"),
+            )
             .where(*where)
             .group_by(S.cluster_id)
             .having(func.count() >= 2)
@@ -154,6 +176,13 @@ class DigestQueries:
             .subquery()
         )
         representative = models.Submission.__table__.alias("representative")
+        # S here is its own FROM (the query reads `representative`), one lookup per cluster.
+        quotable = exists().where(
+            S.id == models.Cluster.representative_submission_id, ~sensitive_condition()
+        )
+        shown = case(
+            (quotable, models.Cluster.representative_submission_id), else_=sizes.c.first_id
+        )
         stmt = (
             select(
                 sizes.c.cluster_id,
@@ -163,10 +192,7 @@ class DigestQueries:
                 representative.c.text,
             )
             .join(models.Cluster, models.Cluster.id == sizes.c.cluster_id)
-            .join(
-                representative,
-                representative.c.id == models.Cluster.representative_submission_id,
-            )
+            .join(representative, representative.c.id == shown)
             .order_by(sizes.c.size.desc(), sizes.c.cluster_id)
         )
         async with self._db.engine.connect() as conn:

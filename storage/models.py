@@ -20,6 +20,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    false,
     text,
 )
 from sqlalchemy.dialects.postgresql import JSONB
@@ -86,6 +87,10 @@ class Person(Base):
     # No database foreign key to units (see migration 0005); an empty list means all topics.
     unit_code: Mapped[str | None] = mapped_column(String(32), index=True)
     topics: Mapped[list[Any]] = mapped_column(JsonData, default=list, server_default=text("'[]'"))
+    # Moderators on duty get urgent alerts at once; designated officers read restricted items of
+    # their scope and may reveal a whistle-blower's identity (audited). Migration 0011.
+    on_duty: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    designated: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
 
 
 class Conversation(Base):
@@ -112,6 +117,7 @@ class Submission(Base):
         Index(None, "answer_due_at"),
         # A cluster's members, newest first, without sorting the whole cluster.
         Index(None, "cluster_id", "id"),
+        Index(None, "review_state"),
     )
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
@@ -141,6 +147,17 @@ class Submission(Base):
     # When the answer is due (working days per kind, from the calendar) and when it was given.
     answer_due_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
     answered_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
+    # Moderation (migration 0011): None when nothing asked for a review, else cho_duyet until
+    # a moderator decides (config.review.REVIEW_STATES); `restricted` hides the text.
+    review_state: Mapped[str | None] = mapped_column(String(16))
+    reviewed_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
+    restricted: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    # The answer loop: why the status is what it is (không thuộc thẩm quyền: reason and where
+    # to go), when it last changed, and the resident's 1-5 rating of the answer.
+    status_reason: Mapped[str | None] = mapped_column(Text)
+    status_changed_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
+    rating: Mapped[int | None] = mapped_column(Integer)
+    rated_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
 
 
 class Cluster(Base):
@@ -293,6 +310,8 @@ class Invite(Base):
         BigId, ForeignKey("people.id", ondelete="SET NULL")
     )
     created_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    # The invitee becomes a designated officer (reads restricted items; migration 0011).
+    designated: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
 
 
 class OutboxMessage(Base):
@@ -316,6 +335,13 @@ class OutboxMessage(Base):
     # Paths of report files sent after the text, in order (migration 0009). A plain string
     # default: `text` is a column of this class.
     files: Mapped[list[Any]] = mapped_column(JsonData, default=list, server_default="[]")
+    # Migration 0011: inline buttons ([[label, payload], ...]) on channels that have them; the
+    # key of an earlier message this one replaces by editing it (or follows, where a channel
+    # cannot edit); the id the channel gave the sent message; what it is about (a case code).
+    buttons: Mapped[list[Any]] = mapped_column(JsonData, default=list, server_default="[]")
+    edit_key: Mapped[str | None] = mapped_column(String(200))
+    message_id: Mapped[str | None] = mapped_column(String(64))
+    subject: Mapped[str | None] = mapped_column(String(64), index=True)
 
 
 class Answer(Base):
@@ -332,6 +358,41 @@ class Answer(Base):
         BigId, ForeignKey("people.id", ondelete="SET NULL")
     )
     text: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime())
+
+
+class Followup(Base):
+    """More words from the resident on their own case (`/bosung`); it stays one case."""
+
+    __tablename__ = "followups"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    submission_id: Mapped[int] = mapped_column(
+        BigId, ForeignKey("submissions.id", ondelete="CASCADE"), index=True
+    )
+    person_id: Mapped[int | None] = mapped_column(
+        BigId, ForeignKey("people.id", ondelete="SET NULL")
+    )
+    text: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime())
+
+
+class LabelCorrection(Base):
+    """A moderator's correction of a label (`field`: topic or kind); `ykien nlp train
+    --with-corrections` learns from the latest one per submission and field."""
+
+    __tablename__ = "label_corrections"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    submission_id: Mapped[int] = mapped_column(
+        BigId, ForeignKey("submissions.id", ondelete="CASCADE"), index=True
+    )
+    field: Mapped[str] = mapped_column(String(8))
+    before: Mapped[str | None] = mapped_column(String(32))
+    after: Mapped[str] = mapped_column(String(32))
+    person_id: Mapped[int | None] = mapped_column(
+        BigId, ForeignKey("people.id", ondelete="SET NULL")
+    )
     created_at: Mapped[datetime] = mapped_column(UtcDateTime())
 
 

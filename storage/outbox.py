@@ -16,9 +16,12 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from storage import models
 from storage.db import Database
-from storage.sql import SqlOutboxQueue
+from storage.records import OutboxRef
+from storage.sql import ButtonRows, SqlOutboxQueue
 
 Outbox = models.OutboxMessage
+# Attempts recorded on a message given up: above any sender's maximum.
+_NO_MORE_ATTEMPTS = 1_000
 
 
 @dataclass(frozen=True)
@@ -33,6 +36,10 @@ class OutboxRow:
     attempts: int
     # Paths of files sent after the text, in order.
     files: tuple[str, ...] = field(default=())
+    # Rows of (label, payload) for channels with buttons.
+    buttons: tuple[tuple[tuple[str, str], ...], ...] = field(default=())
+    # The key of an earlier message this one replaces (storage.sql.SqlOutboxQueue.enqueue).
+    edit_key: str | None = None
 
 
 class OutboxStore:
@@ -51,12 +58,15 @@ class OutboxStore:
         due_at: datetime,
         now: datetime,
         files: Sequence[str] = (),
+        buttons: ButtonRows = (),
+        edit_key: str | None = None,
+        subject: str | None = None,
     ) -> bool:
         """Add a message unless its key is already there; True when it was added."""
         async with self._db.unit_of_work() as uow:
             added = await SqlOutboxQueue(uow.session).enqueue(
                 key=key, channel=channel, chat_id=chat_id, text=text, due_at=due_at, now=now,
-                files=files,
+                files=files, buttons=buttons, edit_key=edit_key, subject=subject,
             )  # fmt: skip
             await uow.commit()
             return added
@@ -79,6 +89,8 @@ class OutboxStore:
                 Outbox.text,
                 Outbox.attempts,
                 Outbox.files,
+                Outbox.buttons,
+                Outbox.edit_key,
             )
             .where(
                 Outbox.sent_at.is_(None),
@@ -91,11 +103,44 @@ class OutboxStore:
         )
         async with self._db.engine.connect() as conn:
             return [
-                OutboxRow(*row[:6], files=tuple(str(f) for f in row[6] or ()))
+                OutboxRow(
+                    *row[:6],
+                    files=tuple(str(f) for f in row[6] or ()),
+                    buttons=tuple(
+                        tuple((str(label), str(payload)) for label, payload in line)
+                        for line in row[7] or ()
+                    ),
+                    edit_key=row[8],
+                )
                 for row in await conn.execute(stmt)
             ]
 
-    async def claim(self, message_id: int, now: datetime, lease: timedelta) -> bool:
+    async def ref(self, key: str) -> OutboxRef | None:
+        """Where the message with this key went (for an edit of it), None when unknown."""
+        columns = (Outbox.key, Outbox.channel, Outbox.chat_id, Outbox.message_id, Outbox.sent_at)
+        async with self._db.engine.connect() as conn:
+            row = (await conn.execute(select(*columns).where(Outbox.key == key))).first()
+        if row is None:
+            return None
+        return OutboxRef(row.key, row.channel, row.chat_id, row.message_id, row.sent_at is not None)
+
+    async def text_of(self, key: str) -> str | None:
+        """The text of the message with this key, None when there is none."""
+        async with self._db.engine.connect() as conn:
+            return await conn.scalar(select(Outbox.text).where(Outbox.key == key))
+
+    async def cancel(self, key: str, now: datetime, reason: str) -> bool:
+        """Drop an unsent message (a later one replaces it); False when it was sent already."""
+        async with self._db.unit_of_work() as uow:
+            result = await uow.session.execute(
+                update(Outbox)
+                .where(Outbox.key == key, Outbox.sent_at.is_(None))
+                .values(sent_at=now, last_error=reason[:200])
+            )
+            await uow.commit()
+            return bool(getattr(result, "rowcount", 0))
+
+    async def claim(self, row_id: int, now: datetime, lease: timedelta) -> bool:
         """Take a message for sending; False when it was sent or another sender holds it.
 
         The claim is one atomic UPDATE, so two senders never both send it; a claim older
@@ -106,7 +151,7 @@ class OutboxStore:
             result = await uow.session.execute(
                 update(Outbox)
                 .where(
-                    Outbox.id == message_id,
+                    Outbox.id == row_id,
                     Outbox.sent_at.is_(None),
                     or_(Outbox.attempted_at.is_(None), Outbox.attempted_at < now - lease),
                 )
@@ -115,21 +160,40 @@ class OutboxStore:
             await uow.commit()
             return bool(getattr(result, "rowcount", 0))
 
-    async def sent(self, message_id: int, now: datetime, *, error: str | None = None) -> None:
-        """Record the delivery; `error` says what part of it was lost (a file), if any."""
+    async def sent(
+        self,
+        row_id: int,
+        now: datetime,
+        *,
+        error: str | None = None,
+        channel_message_id: str | None = None,
+    ) -> None:
+        """Record the delivery; `error` says what part of it was lost (a file), if any;
+        `channel_message_id` is the channel's id of the sent message (to edit it later)."""
         await self._update(
-            message_id, sent_at=now, last_error=error[:200] if error is not None else None
+            row_id,
+            sent_at=now,
+            last_error=error[:200] if error is not None else None,
+            message_id=channel_message_id,
         )
 
-    async def failed(self, message_id: int, error: str) -> None:
-        """Record why the attempt failed (a short, text-free description) and free the claim."""
-        await self._update(message_id, last_error=error[:200], attempted_at=None)
+    async def failed(self, row_id: int, error: str, *, retry_at: datetime | None = None) -> None:
+        """Record why the attempt failed (a short, text-free description) and free the claim;
+        `retry_at` postpones the next attempt (back-off)."""
+        values: dict[str, object] = {"last_error": error[:200], "attempted_at": None}
+        if retry_at is not None:
+            values["due_at"] = retry_at
+        await self._update(row_id, **values)
 
-    async def _update(self, message_id: int, **values: object) -> None:
+    async def give_up(self, row_id: int, error: str) -> None:
+        """Stop trying a message (its recipient cannot be reached): no attempts are left."""
+        await self._update(
+            row_id, last_error=error[:200], attempted_at=None, attempts=_NO_MORE_ATTEMPTS
+        )
+
+    async def _update(self, row_id: int, **values: object) -> None:
         async with self._db.unit_of_work() as uow:
-            await uow.session.execute(
-                update(Outbox).where(Outbox.id == message_id).values(**values)
-            )
+            await uow.session.execute(update(Outbox).where(Outbox.id == row_id).values(**values))
             await uow.commit()
 
 

@@ -21,6 +21,8 @@ class PersonRecord:
     created_at: datetime
     unit_code: str | None = None
     topics: tuple[str, ...] = ()  # empty: every topic
+    on_duty: bool = False  # a moderator on duty gets urgent alerts at once
+    designated: bool = False  # reads restricted items of their scope (officers)
 
 
 @dataclass(frozen=True)
@@ -101,6 +103,13 @@ class SubmissionRecord:
     attachments: tuple[AttachmentRecord, ...] = field(default=())
     answer_due_at: datetime | None = None
     answered_at: datetime | None = None
+    review_state: str | None = None  # None: no review asked; see config.review
+    reviewed_at: datetime | None = None
+    restricted: bool = False  # a moderator restricted it (a denunciation is restricted anyway)
+    status_reason: str | None = None
+    status_changed_at: datetime | None = None
+    rating: int | None = None
+    rated_at: datetime | None = None
 
 
 @dataclass(frozen=True)
@@ -140,6 +149,7 @@ class InviteRecord:
     used_at: datetime | None
     used_by_person_id: int | None
     created_at: datetime
+    designated: bool = False
 
 
 @dataclass(frozen=True)
@@ -163,10 +173,33 @@ class AuditRecord:
     details: dict[str, Any]
 
 
+@dataclass(frozen=True)
+class OutboxRef:
+    """Where an outbox message went (or will go), to find and edit it later."""
+
+    key: str
+    channel: str
+    chat_id: str
+    message_id: str | None
+    sent: bool
+
+
+@dataclass(frozen=True)
+class FollowupRecord:
+    """More words from a resident on their own case (`/bosung`)."""
+
+    id: int
+    submission_id: int
+    code: str
+    text: str
+    created_at: datetime
+
+
 # Rules the SQL and the chat share (handlers read these; storage.sql builds its conditions).
 # Statuses that still wait for an answer.
 AWAITING_STATUSES = ("da_tiep_nhan", "dang_xu_ly")
-# A submission whose text only moderators and admins may read: a denunciation, or one flagged
-# as a denunciation, an insult or a threat. Counted everywhere, quoted nowhere else.
+# A restricted submission, whose text only moderators, admins and designated officers in scope
+# read (handlers.roles.may_read): a denunciation, one a moderator restricted, or one flagged as a
+# denunciation, an insult or a threat. Counted everywhere, quoted nowhere else.
 SENSITIVE_KIND = "to_cao"
 SENSITIVE_FLAGS = ("to_cao", "xuc_pham", "de_doa")

@@ -15,6 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from storage import models
 from storage.answers import SqlAnswers, folded, prepare_folding, scope_conditions
+from storage.cases import SqlCases
 from storage.deadlines import SqlDeadlines
 from storage.records import (
     AttachmentRecord,
@@ -25,6 +26,7 @@ from storage.records import (
     PersonRecord,
     SubmissionRecord,
 )
+from storage.review import SqlReview
 from storage.sql import SqlOutboxQueue, dialect_insert, sensitive_condition
 from storage.units import SqlInvites, SqlUnits
 
@@ -41,6 +43,8 @@ def _person(row: models.Person) -> PersonRecord:
         created_at=row.created_at,
         unit_code=row.unit_code,
         topics=tuple(row.topics or ()),
+        on_duty=bool(row.on_duty),
+        designated=bool(row.designated),
     )
 
 
@@ -83,6 +87,13 @@ def _submission(
         attachments=attachments,
         answer_due_at=row.answer_due_at,
         answered_at=row.answered_at,
+        review_state=row.review_state,
+        reviewed_at=row.reviewed_at,
+        restricted=bool(row.restricted),
+        status_reason=row.status_reason,
+        status_changed_at=row.status_changed_at,
+        rating=row.rating,
+        rated_at=row.rated_at,
     )
 
 
@@ -106,6 +117,11 @@ class SqlPeople:
                 models.Person.channel == channel, models.Person.external_id == external_id
             )
         )
+        return _person(row) if row else None
+
+    async def get(self, person_id: int) -> PersonRecord | None:
+        """One person by id (None once they erased their data)."""
+        row = await self._session.get(models.Person, person_id)
         return _person(row) if row else None
 
     async def add(
@@ -148,13 +164,23 @@ class SqlPeople:
         await self._session.execute(delete(models.Person).where(models.Person.id == person_id))
 
     async def set_role(
-        self, person_id: int, *, role: str, unit_code: str | None, topics: Sequence[str]
+        self,
+        person_id: int,
+        *,
+        role: str,
+        unit_code: str | None,
+        topics: Sequence[str],
+        designated: bool = False,
     ) -> PersonRecord:
-        """Give a person a role, a unit and topics (an empty list: every topic)."""
+        """Give a person a role, a unit and topics (an empty list: every topic).
+
+        `designated` (officers only) is set anew with every role: a new role is a new grant.
+        """
         row = await self._session.get(models.Person, person_id)
         if row is None:
             raise LookupError(f"no person {person_id}")
         row.role, row.unit_code, row.topics = role, unit_code, list(topics)
+        row.designated = designated
         await self._session.flush()
         return _person(row)
 
@@ -322,6 +348,11 @@ class SqlSubmissions:
         ids = select(models.Submission.id).where(models.Submission.person_id == person_id)
         await self._session.execute(
             delete(models.Attachment).where(models.Attachment.submission_id.in_(ids))
+        )
+        await self._session.execute(
+            update(models.Followup)
+            .where(models.Followup.person_id == person_id)
+            .values(text=placeholder, person_id=None)
         )
         result = await self._session.execute(
             update(models.Submission)
@@ -670,8 +701,10 @@ class SqlUnitOfWork:
         self.units = SqlUnits(self.session)
         self.invites = SqlInvites(self.session)
         self.answers = SqlAnswers(self.session)
+        self.cases = SqlCases(self.session)
         self.outbox = SqlOutboxQueue(self.session)
         self.deadlines = SqlDeadlines(self.session)
+        self.review = SqlReview(self.session)
         return self
 
     async def __aexit__(

@@ -35,6 +35,7 @@ def _invite(row: models.Invite) -> InviteRecord:
         used_at=row.used_at,
         used_by_person_id=row.used_by_person_id,
         created_at=row.created_at,
+        designated=bool(row.designated),
     )
 
 
@@ -112,8 +113,9 @@ class SqlInvites:
         topics: Sequence[str],
         expires_at: datetime,
         at: datetime,
+        designated: bool = False,
     ) -> InviteRecord:
-        """Store a new invite."""
+        """Store a new invite (`designated`: its officer reads the unit's restricted items)."""
         row = models.Invite(
             token_hash=token_hash,
             code_hash=code_hash,
@@ -122,6 +124,7 @@ class SqlInvites:
             topics=list(topics),
             expires_at=expires_at,
             created_at=at,
+            designated=designated,
         )
         self._session.add(row)
         await self._session.flush()

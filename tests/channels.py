@@ -21,17 +21,21 @@ import re
 from collections.abc import AsyncIterator
 from contextlib import AsyncExitStack, asynccontextmanager
 from datetime import timedelta
-from typing import Any, Protocol
+from typing import Any, ClassVar, Protocol
 
 import aiohttp
 from aiohttp import web
 
+from bot.alerts import ChatSender
 from bot.channels import shell_adapter, zalo_bot, zalo_oa
 from bot.channels.telegram_adapter import TelegramAdapter, make_bot
+from bot.channels.telegram_outbox import TelegramButtonSender
 from bot.channels.zalo_oauth import OaTokens, ZaloOAuth, oa_token_name
+from bot.runner import split_sender
+from bot.scheduler import ButtonSender, Scheduler
 from bot.web import TELEGRAM_SECRET_HEADER, build_web_app
 from handlers.intake import Engine
-from handlers.messages import UserRef
+from handlers.messages import Outgoing, UserRef
 from storage.channels import ChannelStore
 from storage.db import Database
 from tests.fakes import telegram_updates as tg_updates
@@ -341,6 +345,7 @@ class Harness:
         if self.channel == "telegram":
             self.telegram = await stack.enter_async_context(FakeTelegram(TELEGRAM_TOKEN))
             adapter = TelegramAdapter(make_bot(TELEGRAM_TOKEN, self.telegram.root_url), self.engine)
+            self.telegram_adapter = adapter
             await adapter.bot.initialize()
             stack.push_async_callback(adapter.bot.shutdown)
             self.base = await self._serve(
@@ -352,6 +357,7 @@ class Harness:
             adapter_zb = zalo_bot.ZaloBotAdapter(
                 client, self.engine, webhook_secret=ZALO_BOT_SECRET, send_interval=0.0
             )
+            self.zalo_bot_client = client
             self.base = await self._serve(build_web_app(zalo_bot=adapter_zb))
         elif self.channel == "zalo_oa":
             self.zalo_oa = await stack.enter_async_context(FakeZaloOa())
@@ -390,6 +396,60 @@ class Harness:
         """Stop everything started."""
         await self._stack.aclose()
 
+    async def deliver(self) -> dict[str, int]:
+        """Send what the outbox holds for this channel, as the running service would at once."""
+        if not hasattr(self, "_outbox"):
+            senders: dict[str, ChatSender] = {}
+            buttons: dict[str, ButtonSender] = {}
+            if self.channel == "telegram":
+                buttons["telegram"] = TelegramButtonSender(self.telegram_adapter.bot)
+            elif self.channel == "zalo_bot":
+                # As bot.runner sends: split to the Bot API's 2,000 characters.
+                senders["zalo_bot"] = split_sender(
+                    self.zalo_bot_client.send_message, zalo_bot.MAX_TEXT_LENGTH
+                )
+            elif self.channel == "zalo_oa":
+
+                async def send_oa(chat: str, text: str) -> None:
+                    await self.oa.deliver(chat, [Outgoing(chat_id=chat, text=text)])
+
+                senders["zalo_oa"] = send_oa
+            else:
+
+                async def print_line(chat: str, text: str) -> None:
+                    self.shell_printed.append((chat, text))
+
+                senders["shell"] = print_line
+            self.shell_printed: list[tuple[str, str]] = []
+            self._outbox = Scheduler(
+                self.db,
+                clock=self.engine.clock,
+                planners=[],
+                senders=senders,
+                button_senders=buttons,
+            )
+        return await self._outbox.deliver()
+
+    def received(self, chat: str) -> list[str]:
+        """Every text that reached `chat` so far, oldest first (on Telegram, edits included)."""
+        if self.channel == "telegram":
+            texts = []
+            for name, params in self.telegram.calls:
+                if name.lower() in ("sendmessage", "editmessagetext") and str(
+                    params.get("chat_id")
+                ) == str(chat):
+                    texts.append(str(params.get("text", "")))
+            return texts
+        if self.channel == "zalo_bot":
+            return [m["text"] for m in self.zalo_bot.sent if m.get("chat_id") == chat]
+        if self.channel == "zalo_oa":
+            return [m["text"] for m in self.zalo_oa.sent if m.get("user_id") == chat]
+        return [text for to, text in getattr(self, "shell_printed", []) if to == chat]
+
+    def moderator(self, name: str) -> ChannelModerator:
+        """A person called `name` on this channel who will moderate (the role is given apart)."""
+        return ChannelModerator(self, self.resident(name))
+
     def resident(self, name: str = "resident-1") -> ChannelResident:
         """A resident called `name` (each name gets its own channel identity)."""
         number = self._names.setdefault(name, len(self._names) + 1)
@@ -415,3 +475,74 @@ async def channel_harness(channel: str, db: Database, engine: Engine) -> AsyncIt
         yield harness
     finally:
         await harness.close()
+
+
+# --- moderators -----------------------------------------------------------------------------
+
+
+class ChannelModerator:
+    """A moderator on one channel: reads what the review queue sends them, decides with the
+    queue message's buttons on Telegram and with typed commands elsewhere.
+
+    Every action returns the texts that reached the moderator's chat meanwhile, Telegram's
+    in-place edits included (a decision there replaces the queue message).
+    """
+
+    # Decisions typed where buttons are missing; per label: show, choose, the /sua key.
+    DECIDE: ClassVar[dict[str, str]] = {"ok": "duyet", "hc": "hanche", "sp": "spam"}
+    FIELDS: ClassVar[dict[str, tuple[str, str, str]]] = {
+        "topic": ("lt", "t", "linhvuc"),
+        "kind": ("lk", "k", "loai"),
+    }
+
+    def __init__(self, harness: Harness, resident: ChannelResident) -> None:
+        self.harness = harness
+        self.resident = resident
+        self.user = resident.user
+        self.buttons = "buttons" in harness.capabilities
+
+    async def act(self, action: tuple[str, ...], code: str) -> list[str]:
+        """("inbox",), ("decide", ok|hc|sp) or ("fix", topic|kind, value) on case `code`;
+        any other action is the resident's (consent, commands)."""
+        verb, *args = action
+        before = len(self.harness.received(self.user.external_id))
+        if verb == "inbox":
+            await self.harness.deliver()
+        elif verb == "decide" and self.buttons:
+            await self._press(f"mod:{args[0]}:{code}")
+        elif verb == "decide":
+            return await self.resident.act(("cmd", self.DECIDE[args[0]], code))
+        elif verb == "fix" and self.buttons:
+            show, choose, _ = self.FIELDS[args[0]]
+            await self._press(f"mod:{show}:{code}")
+            await self._press(f"mod:{choose}:{code}:{args[1]}")
+        elif verb == "fix":
+            command = f"{code} {self.FIELDS[args[0]][2]}={args[1]}"
+            return await self.resident.act(("cmd", "sua", command))
+        else:
+            return await self.resident.act(action)
+        return [without_choices(t) for t in self.harness.received(self.user.external_id)[before:]]
+
+    async def _press(self, payload: str) -> None:
+        """Press `payload` on the newest message of the chat that offers it now."""
+        assert isinstance(self.resident, TelegramResident)
+        telegram, chat = self.harness.telegram, self.user.external_id
+        update_id = next(TelegramResident._update_ids)
+        for message in reversed(telegram.messages_in(chat)):
+            markup = message.get("reply_markup") or {}
+            offered = [b["callback_data"] for row in markup.get("inline_keyboard", []) for b in row]
+            if payload in offered:
+                update = tg_updates.callback_update(
+                    payload,
+                    user_id=self.resident.user_id,
+                    message_text=message["text"],
+                    message_id=message["message_id"],
+                    reply_markup=markup,
+                    update_id=update_id,
+                )
+                break
+        else:  # no message offers it any more: an old keyboard's press
+            update = tg_updates.callback_update(
+                payload, user_id=self.resident.user_id, update_id=update_id
+            )
+        await self.resident._post(update)

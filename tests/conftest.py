@@ -9,21 +9,25 @@ from __future__ import annotations
 
 import asyncio
 import os
+import shutil
 import uuid
 from collections.abc import AsyncIterator, Iterator
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import create_async_engine
 
+from bot import units_cli
 from bot.nlp_models import build_analyzer, load_or_train_classifier
 from config.settings import Settings
 from handlers.intake import Engine
 from nlp.analyzer import Analyzer
 from nlp.locality import LocalityIndex
 from storage.db import Database
+from tests.dialogue import NoAnalyzer
 
 ADMIN_URL = os.environ.get(
     "YKIEN_TEST_POSTGRES_URL", "postgresql+asyncpg://postgres@127.0.0.1:5432/postgres"
@@ -34,6 +38,7 @@ TABLES += ("invites", "units")
 TABLES += ("outbox",)
 TABLES += ("deadline_done", "deadlines")
 TABLES += ("answers",)
+TABLES += ("followups", "label_corrections")
 
 
 async def _admin(statement: str) -> None:
@@ -77,25 +82,46 @@ def localities() -> LocalityIndex:
     return LocalityIndex.from_vietnam_provinces()
 
 
+@pytest.fixture(scope="session")
+def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A migrated, empty SQLite file; each test gets a copy (migrating costs a second)."""
+    path = tmp_path_factory.mktemp("template") / "ykien.sqlite3"
+    asyncio.run(_migrate(f"sqlite+aiosqlite:///{path}"))
+    return path
+
+
 @pytest.fixture(params=["sqlite", "postgresql"])
 def database_url(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> str:
-    """A database URL for each engine: a new SQLite file, or the session's PostgreSQL database."""
+    """A database URL for each engine: a migrated SQLite file of its own, or the session's
+    PostgreSQL database (emptied by `db`)."""
     if request.param == "sqlite":
         path = tmp_path_factory.mktemp("db") / "ykien.sqlite3"
+        shutil.copyfile(request.getfixturevalue("sqlite_template"), path)
         return f"sqlite+aiosqlite:///{path}"
     return request.getfixturevalue("postgres_url")
 
 
 @pytest.fixture
 async def db(database_url: str) -> AsyncIterator[Database]:
-    """A migrated, empty database."""
+    """A migrated, empty database (both kinds were migrated once per session)."""
     database = Database(database_url)
-    await database.upgrade()
     if not database.is_sqlite:
         async with database.engine.begin() as conn:
             await conn.execute(text(f"TRUNCATE {', '.join(TABLES)} RESTART IDENTITY CASCADE"))
     yield database
     await database.dispose()
+
+
+@pytest.fixture
+async def units(db: Database) -> None:
+    """The shipped unit tree (config/units.yaml)."""
+    await units_cli.store_units(db, units_cli.read_units_file(units_cli.DEFAULT_UNITS_FILE))
+
+
+@pytest.fixture
+def officers(db: Database, localities: LocalityIndex, clock: FrozenClock, units: None) -> Engine:
+    """An engine for officers over the shipped units (submissions are seeded, not typed)."""
+    return Engine(db.unit_of_work, localities, clock, ZoneInfo("Asia/Ho_Chi_Minh"), NoAnalyzer())
 
 
 class FrozenClock:

@@ -14,6 +14,7 @@ from typing import Any
 from config import taxonomy, texts
 from handlers.intake import Engine
 from handlers.messages import Attachment, Event, Incoming, Outgoing, UserRef
+from nlp.analyzer import Analysis
 
 _update_ids = itertools.count(1)
 
@@ -135,3 +136,10 @@ def receipt_code(replies: list[str]) -> str:
         if found:
             return found.group(0)
     raise AssertionError(f"no reference code in {replies}")
+
+
+class NoAnalyzer:
+    """For officers' engines: nobody submits there, so a call means the wrong path ran."""
+
+    def analyse(self, text: str, *, declared_kind: str | None = None) -> Analysis:
+        raise AssertionError("no submission expected")

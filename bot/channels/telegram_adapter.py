@@ -70,8 +70,10 @@ def to_incoming(update: Update, received_at: datetime) -> Incoming | None:
         "received_at": received_at,
         "is_private": chat.type == "private",
     }
-    if update.callback_query is not None:
-        return Incoming(event=Event.BUTTON, payload=update.callback_query.data or "", **base)
+    query = update.callback_query
+    if query is not None:
+        pressed = str(query.message.message_id) if query.message is not None else ""
+        return Incoming(event=Event.BUTTON, payload=query.data or "", message_id=pressed, **base)
     if update.edited_message is not None:
         return Incoming(event=Event.EDITED, **base)
     message = update.message
@@ -140,14 +142,19 @@ class TelegramAdapter:
             return
         replies = await self.engine.handle(incoming)
         if update.callback_query is not None:
-            await self._settle_button(update.callback_query)
+            # A reply that edits the pressed message sets its keyboard itself.
+            edited = any(
+                reply.edit_message_id == incoming.message_id and reply.chat_id == incoming.chat_id
+                for reply in replies
+            )
+            await self._settle_button(update.callback_query, keep_keyboard=edited)
         await self.send(replies)
 
-    async def _settle_button(self, query: CallbackQuery) -> None:
+    async def _settle_button(self, query: CallbackQuery, *, keep_keyboard: bool = False) -> None:
         # Stop the client's spinner and remove the pressed keyboard, so it cannot be reused.
         try:
             await query.answer()
-            if query.message is not None:
+            if query.message is not None and not keep_keyboard:
                 await self.bot.edit_message_reply_markup(
                     chat_id=query.message.chat.id, message_id=query.message.message_id
                 )
@@ -157,6 +164,8 @@ class TelegramAdapter:
     async def send(self, replies: list[Outgoing]) -> None:
         """Send replies in order, splitting long texts; a blocked bot is logged, not fatal."""
         for outgoing in replies:
+            if outgoing.edit_message_id and await self._edit(outgoing):
+                continue
             chunks = split_text(outgoing.text, MessageLimit.MAX_TEXT_LENGTH)
             for index, chunk in enumerate(chunks):
                 markup = reply_markup(outgoing) if index == len(chunks) - 1 else None
@@ -167,6 +176,24 @@ class TelegramAdapter:
                     return
                 except BadRequest as error:
                     logger.error("telegram rejected a reply: %s", error)
+
+    async def _edit(self, outgoing: Outgoing) -> bool:
+        """Replace the message `outgoing` names; False when it must be sent as a new one."""
+        if len(outgoing.text) > MessageLimit.MAX_TEXT_LENGTH:
+            return False
+        try:
+            await self.bot.edit_message_text(
+                outgoing.text,
+                chat_id=outgoing.chat_id,
+                message_id=int(outgoing.edit_message_id or 0),
+                reply_markup=reply_markup(outgoing),
+            )
+        except BadRequest as error:
+            # Unchanged is done; a message too old or deleted is sent anew.
+            return "not modified" in str(error).lower()
+        except Forbidden:
+            logger.warning("telegram chat blocked the bot; edit dropped")
+        return True
 
     async def poll(self, stop: asyncio.Event) -> None:
         """Long-poll until `stop` is set, confirming each update only after it was handled."""

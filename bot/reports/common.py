@@ -52,6 +52,6 @@ def flag_names(codes: tuple[str, ...]) -> str:
 
 def quotable_item(item: DigestItem) -> bool:
     """Whether a report may quote this item's text (never denunciations, threats, insults...)."""
-    if item.kind in texts.UNQUOTED_KINDS:
+    if item.hidden or item.kind in texts.UNQUOTED_KINDS:
         return False
     return not set(item.flags) & set(texts.UNQUOTED_FLAGS)

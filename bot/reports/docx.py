@@ -22,9 +22,17 @@ from docx.table import Table, _Cell
 from docx.text.paragraph import Paragraph
 
 from bot.reports.common import DEFAULT_TZ, local, quotable_item, topic_name
+from config import cases as cases_texts
 from config import reports as texts
 from handlers.digest import Digest, DigestItem, Problem
-from handlers.digest_text import active_rows, change_words, period_phrase, quotable, signed
+from handlers.digest_text import (
+    active_rows,
+    average_text,
+    change_words,
+    period_phrase,
+    quotable,
+    signed,
+)
 
 PAGE_WIDTH_MM, PAGE_HEIGHT_MM = 210, 297
 MARGINS_MM = {"top": 20, "bottom": 20, "left": 30, "right": 15}
@@ -244,6 +252,11 @@ def _sections(document: Any, digest: Digest, tz: tzinfo) -> None:
             document,
             texts.DOCX_OVERDUE_ITEM.format(code=item.code, topic=topic_name(item.topic), due=due),
         )
+    if digest.ratings and digest.rating_average is not None:
+        average = average_text(digest.rating_average)
+        _body(document, cases_texts.SATISFACTION_DOCX.format(count=digest.ratings, average=average))
+    else:
+        _body(document, cases_texts.SATISFACTION_DOCX_NONE)
 
     _heading(document, texts.DOCX_SECTION_SENSITIVE)
     sensitive = (

@@ -23,6 +23,7 @@ from bot.reports.common import (
     status_name,
     topic_name,
 )
+from config import cases as cases_texts
 from config import reports as texts
 from handlers.digest import CountRow, Digest, DigestItem
 from handlers.digest_text import period_phrase
@@ -79,6 +80,8 @@ def _summary(workbook: Workbook, digest: Digest, tz: tzinfo) -> None:
     sheet.append([texts.XLSX_AWAITING, digest.awaiting_answer])
     sheet.append([texts.XLSX_OVERDUE, digest.overdue])
     sheet.append([texts.XLSX_SENSITIVE, digest.sensitive])
+    average = round(digest.rating_average, 2) if digest.rating_average is not None else None
+    sheet.append([cases_texts.SATISFACTION_XLSX.format(count=digest.ratings), average])
     _breakdown(sheet, texts.XLSX_BY_TOPIC, digest.by_topic)
     _breakdown(sheet, texts.XLSX_BY_KIND, digest.by_kind)
     _breakdown(sheet, texts.XLSX_BY_LOCALITY, digest.by_locality)

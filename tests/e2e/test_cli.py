@@ -67,6 +67,7 @@ EXPORT_FIELDS = [
     "flags",
     "needs_review",
     "cluster_id",
+    "restricted",
 ]
 TIMEOUT = 15.0
 
@@ -228,6 +229,7 @@ def test_export_jsonl(shell_run: ShellRun) -> None:
         "predicted_kind": "phan_anh",
         "flags": ["pii"],
         "needs_review": False,
+        "restricted": False,
     }
 
 

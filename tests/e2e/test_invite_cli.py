@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from config import texts
+from config import restricted, texts
 from tests.e2e.test_cli import REPO, Cli
 
 BOT = "ykien_e2e_bot"
@@ -95,11 +95,29 @@ def test_operator_mistakes_are_explained_and_store_nothing(cli: Cli, tmp_path: P
         (("--role", "resident", "--unit", "hcm"), "Vai trò «resident» không mời được"),
         (("--role", "officer", "--unit", "hcm", "--expires", "1y"), "Thời hạn «1y»"),
         (("--role", "officer", "--unit", "hcm", "--topics", "bogus"), "lĩnh vực «bogus»"),
+        (("--role", "moderator", "--unit", "hcm", "--designated"), "Chỉ vai trò cán bộ"),
     ]:
         result = cli.run("invite", "create", *args)
         assert result.returncode == 2, (args, result.stdout, result.stderr)
         assert message in result.stderr, result.stderr
     assert rows(cli, "SELECT count(*) FROM invites") == [(0,)]
+
+
+def test_invite_create_designated(cli: Cli) -> None:
+    assert cli.run("units", "load").returncode == 0
+    created = cli.run(
+        "invite", "create", "--role", "officer", "--unit", "hcm-ben-thanh", "--designated"
+    )
+    assert created.returncode == 0, created.stderr
+    assert restricted.INVITE_CREATED_DESIGNATED in created.stdout
+    assert CODE.search(created.stdout), created.stdout
+    plain = cli.run("invite", "create", "--role", "officer", "--unit", "hcm-ben-thanh")
+    assert plain.returncode == 0, plain.stderr
+    assert restricted.INVITE_CREATED_DESIGNATED not in plain.stdout
+    assert rows(cli, "SELECT role, designated FROM invites ORDER BY id") == [
+        ("officer", 1),
+        ("officer", 0),
+    ]
 
 
 def test_units_add_and_remove(cli: Cli) -> None:

@@ -2,13 +2,18 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 from pathlib import Path
 
 import pytest
 
+from bot import nlp_models
 from config import taxonomy, texts
 from config.settings import Settings
+from nlp.classifier import TextClassifier
+from storage.db import Database
+from tests.corrections_data import Corrected, seed_corrections
 from tests.e2e.test_cli import Cli, make_cli
 from tests.nlp_corpus import write_tiny_corpus
 
@@ -139,3 +144,52 @@ def test_bench_commands_print_their_figures(tmp_path: Path, nlp_settings: Settin
     result = json.loads(dedup.stdout)
     assert result["rows"] == 1500
     assert result["assign_ms_p50"] > 0
+
+
+def _seed_database(cli: Cli, items: list[Corrected]) -> None:
+    assert cli.run("db", "upgrade").returncode == 0
+
+    async def seed() -> None:
+        db = Database(f"sqlite+aiosqlite:///{cli.database}")
+        try:
+            await seed_corrections(db, items)
+        finally:
+            await db.dispose()
+
+    asyncio.run(seed())
+
+
+def test_train_and_eval_with_the_moderators_corrections(
+    tmp_path: Path, nlp_settings: Settings
+) -> None:
+    corpus = write_tiny_corpus(tmp_path / "corpus")
+    cli = make_cli(tmp_path, nlp_settings.model_dir).with_env(YKIEN_NLP_CORPUS_DIR=str(corpus))
+    potholes = [
+        Corrected(f"Đường vào thôn {n} có nhiều ổ gà", [("topic", "giao_thong_ha_tang", "dat_dai")])
+        for n in range(12)
+    ]
+    dev_copy = Corrected("Cầu tạm qua kênh sắp sập", [("topic", "giao_thong_ha_tang", "khac")])
+    _seed_database(cli, [*potholes, dev_copy])
+
+    trained = cli.run("nlp", "train", "--with-corrections")
+    assert trained.returncode == 0, trained.stderr
+    assert "16 ví dụ" in trained.stdout and "13 nhãn" in trained.stdout
+    _, metadata = TextClassifier.from_bytes(
+        (cli.data_dir / "models" / nlp_models.CLASSIFIER_FILE).read_bytes()
+    )
+    assert metadata["corrections"] == 13
+    assert metadata["corpus_sha256"] == nlp_models.training_fingerprint(
+        corpus, nlp_models.ClassifierParams()
+    )
+    classified = cli.run("nlp", "classify", "Đường vào thôn 20 có nhiều ổ gà")
+    assert json.loads(classified.stdout)["topic"] == "dat_dai"
+
+    evaluated = cli.run("nlp", "eval", "--dataset", "own-topic", "--with-corrections", "--json")
+    assert evaluated.returncode == 0, evaluated.stderr
+    report = json.loads(evaluated.stdout)
+    keys = {"accuracy", "macro_f1", "weighted_f1", "corrections", "left_out_in_test"}
+    assert keys <= set(report["with_corrections"])
+    assert report["with_corrections"]["corrections"] == 12
+    assert report["with_corrections"]["left_out_in_test"] == 1  # a dev text: no leak
+    for result in (trained, evaluated):
+        assert "ổ gà" not in result.stderr and "kênh" not in result.stderr

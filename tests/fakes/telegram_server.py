@@ -77,6 +77,8 @@ class FakeTelegram:
         self.webhook: dict[str, Any] | None = None
         self.confirmed_offset = 0
         self.rejected_429 = 0
+        # Chats whose user blocked the bot: sending there answers 403 as Telegram does.
+        self.blocked: set[int] = set()
         self.root_url = ""
         self.bot_user: dict[str, Any] = {
             "id": self._bot_id(token),
@@ -136,6 +138,11 @@ class FakeTelegram:
     def pending_updates(self) -> list[dict[str, Any]]:
         """Return a copy of the updates queued and not yet confirmed by an offset."""
         return list(self._updates)
+
+    def messages_in(self, chat_id: Any) -> list[dict[str, Any]]:
+        """The bot's messages in a chat as they stand now (edits applied), oldest first."""
+        found = [m for (chat, _), m in self._messages.items() if str(chat) == str(chat_id)]
+        return sorted(found, key=lambda message: message["message_id"])
 
     def calls_of(self, method: str) -> list[dict[str, Any]]:
         """Return the decoded params of every call to `method` (case-insensitive)."""
@@ -341,6 +348,8 @@ class FakeTelegram:
 
     async def _send_message(self, params: dict[str, Any]) -> web.Response:
         """Record a sendMessage call and return the resulting Message, or 429 when flooded."""
+        if params.get("chat_id") in self.blocked:
+            return self._error(403, "Forbidden: bot was blocked by the user")
         if self._rate_limited():
             self.rejected_429 += 1
             return self._error(429, "Too Many Requests: retry after 1", retry_after=1)

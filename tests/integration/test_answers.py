@@ -5,31 +5,16 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-import pytest
 from sqlalchemy import select
 
-from bot import units_cli
 from config import taxonomy, texts
 from handlers.codes import new_reference_code
 from handlers.intake import Engine
-from nlp.locality import LocalityIndex
 from storage import models
 from storage.db import Database
 from storage.records import NewSubmission
 from tests.conftest import FrozenClock
-from tests.integration.test_roles_chat import VIETNAM, NoAnalyzer, audit, consented, with_role
-
-
-@pytest.fixture
-async def units(db: Database) -> None:
-    """The shipped unit tree."""
-    await units_cli.store_units(db, units_cli.read_units_file(units_cli.DEFAULT_UNITS_FILE))
-
-
-@pytest.fixture
-def officers(db: Database, localities: LocalityIndex, clock: FrozenClock, units: None) -> Engine:
-    """An engine for officers (no submissions go through the NLP here)."""
-    return Engine(db.unit_of_work, localities, clock, VIETNAM, NoAnalyzer())
+from tests.integration.test_roles_chat import audit, consented, with_role
 
 
 async def submit(

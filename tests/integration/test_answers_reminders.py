@@ -10,10 +10,8 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
 
-import pytest
 from sqlalchemy import select
 
-from bot import units_cli
 from bot.answers import AnswerReminderPlanner
 from bot.scheduler import Scheduler
 from config import texts
@@ -33,12 +31,6 @@ CITY = "Ủy ban MTTQ Việt Nam Thành phố Hồ Chí Minh"
 def at(day: int, hour: int = 8, minute: int = 0) -> datetime:
     """A local time in December 2026."""
     return datetime(2026, 12, day, hour, minute, tzinfo=VIETNAM)
-
-
-@pytest.fixture
-async def units(db: Database) -> None:
-    """The shipped unit tree."""
-    await units_cli.store_units(db, units_cli.read_units_file(units_cli.DEFAULT_UNITS_FILE))
 
 
 async def staff(db: Database, external_id: str, role: str, unit: str | None) -> None:
@@ -110,11 +102,14 @@ async def test_reminders_two_working_days_before_once_a_day_until_answered(
             submission = await uow.submissions.get_by_code(code)
             assert submission is not None
             await uow.answers.add(
-                submission_id=submission.id,
-                person_id=None,
-                text="Đã xử lý.",
-                status="da_tra_loi",
+                submission_id=submission.id, person_id=None, text="Đã xử lý.", at=at(3, 10)
+            )
+            assert await uow.cases.change_status(
+                submission.id,
+                before="da_tiep_nhan",
+                after="da_tra_loi",
                 at=at(3, 10),
+                answered=True,
             )
         await uow.commit()
     clock.now = at(4)

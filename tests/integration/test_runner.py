@@ -120,7 +120,7 @@ async def test_a_zalo_bot_webhook_needs_its_secret(
 
 
 async def test_scheduled_texts_are_split_to_the_channel_limit() -> None:
-    from bot.runner import _split
+    from bot.runner import split_sender
 
     sent: list[tuple[str, str]] = []
 
@@ -128,6 +128,6 @@ async def test_scheduled_texts_are_split_to_the_channel_limit() -> None:
         sent.append((chat, text))
 
     digest = "Dòng một của báo cáo\n" * 30  # 630 characters
-    await _split(send, 200)("42", digest)
+    await split_sender(send, 200)("42", digest)
     assert len(sent) == 4 and all(chat == "42" and len(text) <= 200 for chat, text in sent)
     assert "\n".join(text for _, text in sent).rstrip("\n") == digest.rstrip("\n")

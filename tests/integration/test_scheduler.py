@@ -114,8 +114,14 @@ async def test_a_failed_send_is_retried_then_given_up(db: Database) -> None:
 
     inbox.failures = 10
     clock.now = datetime(2027, 1, 4, 8, tzinfo=VIETNAM)  # the December digest goes out
-    results = [await scheduler.sweep() for _ in range(5)]
-    assert [r["failed"] for r in results] == [1, 1, 1, 0, 0]  # three attempts, then no more
+    assert (await scheduler.sweep())["failed"] == 1
+    # Backing off: the next attempt waits (1 min, then 5 min, ...), not the next sweep.
+    assert (await scheduler.sweep())["failed"] == 0
+    results = []
+    for _ in range(4):
+        clock.advance(hours=3)
+        results.append((await scheduler.sweep())["failed"])
+    assert results == [1, 1, 0, 0]  # three attempts in all, then no more
     assert len(inbox.messages) == 1
 
 

@@ -193,3 +193,23 @@ def test_cached_character_ngrams_equal_sklearns(text: str) -> None:
     cached = _CharNgrams((2, 5))
     assert sorted(cached(text)) == sorted(reference(text))
     assert sorted(cached(text)) == sorted(reference(text))  # second call served from the cache
+
+
+def test_extra_texts_train_the_heads_they_are_labelled_for_without_new_words() -> None:
+    texts, targets = _dataset()
+    plain = TextClassifier.train(texts, targets, ClassifierParams(min_df=1))
+    extra = [f"quỹ phụ huynh thu tiền khám bệnh zqxw {n}" for n in range(6)]
+    taught = TextClassifier.train(
+        [*texts, *extra],
+        {"topic": [*targets["topic"], *["y_te"] * 6], "kind": [*targets["kind"], *[None] * 6]},
+        ClassifierParams(min_df=1),
+        vocabulary_size=len(texts),
+    )
+    probe = ["quỹ phụ huynh thu tiền khám bệnh"]
+    assert plain.predict(probe)["topic"][0].label == "giao_duc"
+    assert taught.predict(probe)["topic"][0].label == "y_te"
+    # The kind head was trained on the very same rows as before.
+    assert np.array_equal(plain.probabilities(probe)["kind"], taught.probabilities(probe)["kind"])
+    terms = {t for v in taught._vectorizers.values() for t in v.vocabulary_}
+    assert terms == {t for v in plain._vectorizers.values() for t in v.vocabulary_}
+    assert not any("zqxw" in term for term in terms)

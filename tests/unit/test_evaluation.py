@@ -18,8 +18,10 @@ from bot.evaluation import (
     evaluate,
     format_report,
     load_dataset,
+    outside_test,
     score,
     train_duplicate_mask,
+    with_extra_training,
 )
 
 METRIC_KEYS = {
@@ -316,3 +318,96 @@ def test_generic_engine_chooses_its_parameters_on_the_dev_split() -> None:
     assert tuned.params in SELECTION_GRID
     assert shipped.params == ClassifierParams()
     assert tuned.predict(dev[0]) == dev[1]
+
+
+# --- moderators' corrections added to training ------------------------------------------------
+
+
+class LookupEngine(MajorityEngine):
+    """The majority label, except for a text it was given as an extra example."""
+
+    def __init__(self, extra_texts: Sequence[str], extra_labels: Sequence[str]) -> None:
+        super().__init__()
+        self.extra = dict(zip(extra_texts, extra_labels, strict=True))
+
+    def predict(self, texts: Sequence[str]) -> list[str]:
+        return [self.extra.get(text, self.label) for text in texts]
+
+
+def _with_dev(ds: Dataset) -> Dataset:
+    return Dataset(
+        ds.name,
+        ds.train_texts,
+        ds.train_labels,
+        ds.test_texts,
+        ds.test_labels,
+        ("Đèn hỏng",),
+        ("x",),
+    )
+
+
+def test_corrections_whose_text_is_held_out_are_left_out() -> None:
+    ds = _with_dev(_toy())  # test texts: "nhà tôi mất điện", "cúp điện cả ngày", ...
+    texts = [
+        "nhà tôi mất điện",  # a test text
+        "CUP DIEN ca ngay!!",  # the same test text retyped: no diacritics, other case and marks
+        "  đèn   HỎNG. ",  # the dev text
+        "nhà tôi mất điện hôm qua",  # a different message
+    ]
+    kept, labels, left_out = outside_test(ds, texts, ["nuoc", "nuoc", "nuoc", "dien"])
+    assert (kept, labels, left_out) == (["nhà tôi mất điện hôm qua"], ["dien"], 3)
+
+
+def test_with_extra_training_scores_on_the_same_test_split_without_leaks() -> None:
+    ds = _toy()
+    plain = evaluate(ds, MajorityEngine, make_baseline=MajorityEngine)
+    given: list[list[str]] = []
+
+    def make(texts: Sequence[str], labels: Sequence[str]) -> LookupEngine:
+        given.append(list(texts))
+        return LookupEngine(texts, labels)
+
+    # The engine would score 100% if the test texts leaked in; only the train text may teach.
+    leaky = [(t, y) for t, y in zip(ds.test_texts, ds.test_labels, strict=True)]
+    extra = [*leaky, ("mất điện ở thôn 99", "dien")]
+    result = with_extra_training(ds, [t for t, _ in extra], [y for _, y in extra], make)
+    assert given == [["mất điện ở thôn 99"]]
+    assert result["corrections"] == 1 and result["left_out_in_test"] == 5
+    assert result["n_train"] == 61
+    assert result["accuracy"] == plain["accuracy"]
+    assert {"accuracy", "macro_f1", "weighted_f1", "per_class", "train_seconds"} <= set(result)
+
+
+def test_format_report_shows_the_figures_with_corrections() -> None:
+    ds = _toy()
+    result = evaluate(ds, MajorityEngine, make_baseline=MajorityEngine)
+    result["with_corrections"] = {
+        "accuracy": 0.75,
+        "macro_f1": 0.5,
+        "weighted_f1": 0.625,
+        "corrections": 42,
+        "left_out_in_test": 3,
+    }
+    text = format_report(result)
+    assert "With 42 moderator corrections (3 left out" in text
+    block = text[text.index("With 42") :].splitlines()
+    assert block[2].split() == ["accuracy", "%", "60.00", "75.00", "+15.00"]
+
+
+def test_generic_engine_learns_extra_examples_without_their_words() -> None:
+    from bot.nlp_cli import GenericEngine
+
+    texts = ["mất điện cả ngày", "cúp điện liên tục", "điện chập chờn", "nước đục ngầu"]
+    texts += ["mất nước sinh hoạt", "nước máy có mùi"]
+    labels = ["dien"] * 3 + ["nuoc"] * 3
+    extra = [f"điện nước chập chờn quá xyzzy {n}" for n in range(8)]
+    plain, taught = GenericEngine(), GenericEngine(extra=(extra, ["nuoc"] * 8))
+    plain.fit(texts, labels)
+    taught.fit(texts, labels)
+    probe = ["điện nước chập chờn quá"]
+    assert plain.predict(probe) == ["dien"]
+    assert taught.predict(probe) == ["nuoc"]
+    assert taught._model is not None
+    assert not any(
+        "xyzzy" in term for v in taught._model._vectorizers.values() for term in v.vocabulary_
+    )

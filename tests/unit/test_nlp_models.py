@@ -10,6 +10,7 @@ import pytest
 from bot import nlp_models
 from config.settings import Settings
 from nlp.classifier import TextClassifier
+from storage.corrections import CorrectedLabel
 from tests.nlp_corpus import write_tiny_corpus
 from tests.vihos_data import vihos_rows, write_vihos_csv
 
@@ -153,3 +154,144 @@ def test_without_vihos_a_saved_insult_model_is_used_as_it_is(vihos_settings: Set
     assert nlp_models.load_or_train_offensive(plain) is not None
     _insult_file(plain).unlink()
     assert nlp_models.load_or_train_offensive(plain) is None
+
+
+# --- moderators' corrections ------------------------------------------------------------------
+
+# A dozen near-identical messages about potholes, which the tiny corpus calls a traffic matter,
+# relabelled by moderators to land (say, a road built on disputed land): measurable, and wrong
+# for the plain model.
+TAUGHT = [
+    CorrectedLabel(f"Đường vào thôn {n} có nhiều ổ gà", "topic", "dat_dai") for n in range(12)
+]
+PROBES = ["Đường vào thôn 20 có nhiều ổ gà", "Đèn đường hẻm 5 tắt cả tuần"]
+
+
+def _topics(classifier: TextClassifier, texts: list[str]) -> list[str]:
+    normalise = nlp_models.normalizer()
+    return [p.label for p in classifier.predict([normalise(t) for t in texts])["topic"]]
+
+
+def test_topic_corrections_teach_the_topic_head_only(settings: Settings) -> None:
+    examples = nlp_models.load_corpus(nlp_models.corpus_dir(settings))
+    params = nlp_models.ClassifierParams()
+    plain = nlp_models.train_classifier(examples, params)
+    taught = nlp_models.train_classifier(examples, params, TAUGHT)
+    assert _topics(plain, PROBES) == ["giao_thong_ha_tang", "giao_thong_ha_tang"]
+    assert _topics(taught, PROBES) == ["dat_dai", "giao_thong_ha_tang"]
+    # The kind head learnt from exactly the same rows: its probabilities do not move.
+    normalised = [nlp_models.normalizer()(t) for t in PROBES]
+    assert (
+        plain.probabilities(normalised)["kind"] == taught.probabilities(normalised)["kind"]
+    ).all()
+
+
+def test_kind_corrections_teach_the_kind_head(settings: Settings) -> None:
+    examples = nlp_models.load_corpus(nlp_models.corpus_dir(settings))
+    params = nlp_models.ClassifierParams()
+    asks = [
+        CorrectedLabel(f"Đường vào thôn {n} có nhiều ổ gà", "kind", "hoi_dap") for n in range(12)
+    ]
+    plain = nlp_models.train_classifier(examples, params)
+    taught = nlp_models.train_classifier(examples, params, asks)
+    normalise = nlp_models.normalizer()
+    probe = [normalise(PROBES[0])]
+    assert plain.predict(probe)["kind"][0].label == "phan_anh"
+    assert taught.predict(probe)["kind"][0].label == "hoi_dap"
+    assert plain.predict(probe)["topic"][0].label == taught.predict(probe)["topic"][0].label
+
+
+def test_labels_outside_the_taxonomy_are_not_learnt() -> None:
+    corrections = [
+        CorrectedLabel("a", "topic", "dat_dai"),
+        CorrectedLabel("b", "topic", "retired_topic"),
+        CorrectedLabel("c", "kind", "khen_ngoi"),
+        CorrectedLabel("d", "kind", "dat_dai"),
+        CorrectedLabel("e", "status", "da_dong"),
+    ]
+    assert [c.text for c in nlp_models.usable_corrections(corrections)] == ["a", "c"]
+
+
+def test_no_word_of_a_correction_enters_the_model_file(settings: Settings) -> None:
+    secret = [
+        CorrectedLabel(f"Ông Quỳnhxyz gọi 0912345678 lần {n}", "topic", "dat_dai")
+        for n in range(12)
+    ]
+    metadata = nlp_models.train_and_save(settings, corrections=[*TAUGHT, *secret])
+    assert metadata["corrections"] == 24
+    data = _model_file(settings).read_bytes()
+    classifier, _ = TextClassifier.from_bytes(data)
+    vocabulary = {
+        term for vectorizer in classifier._vectorizers.values() for term in vectorizer.vocabulary_
+    }
+    assert vocabulary  # the corpus's terms are there ...
+    assert not {t for t in vocabulary if "xyz" in t or "0912345678" in t}  # ... none of these
+    assert b"0912345678" not in data
+
+
+def test_the_model_records_the_corpus_and_the_corrections(settings: Settings) -> None:
+    corpus_sha = nlp_models.training_fingerprint(
+        nlp_models.corpus_dir(settings), nlp_models.ClassifierParams()
+    )
+    plain = nlp_models.train_and_save(settings)
+    assert plain["training_data_sha256"] == plain["corpus_sha256"] == corpus_sha
+    assert plain["corrections"] == 0 and "corrections_sha256" not in plain
+    kinds = [CorrectedLabel("Cho hỏi đường vào thôn bao giờ làm?", "kind", "hoi_dap")]
+    taught = nlp_models.train_and_save(settings, corrections=[*TAUGHT, *kinds])
+    _, saved = TextClassifier.from_bytes(_model_file(settings).read_bytes())
+    assert saved == taught
+    assert taught["corpus_sha256"] == corpus_sha
+    assert taught["training_data_sha256"] not in (corpus_sha, taught["corrections_sha256"])
+    assert taught["corrections"] == 13
+    assert taught["corrections_by_field"] == {"topic": 12, "kind": 1}
+    # The corrections' hash depends on what they teach, not on the order they were read in.
+    assert taught["corrections_sha256"] == nlp_models.corrections_fingerprint([*kinds, *TAUGHT])
+    other = [CorrectedLabel(c.text, "topic", "khac") for c in TAUGHT]
+    assert nlp_models.corrections_fingerprint(other) != taught["corrections_sha256"]
+
+
+def test_start_up_keeps_a_model_trained_with_corrections(
+    settings: Settings, caplog: pytest.LogCaptureFixture
+) -> None:
+    nlp_models.train_and_save(settings, corrections=TAUGHT)
+    before = _model_file(settings).read_bytes()
+    with caplog.at_level(logging.INFO):
+        classifier = nlp_models.load_or_train_classifier(settings)
+    assert _model_file(settings).read_bytes() == before
+    assert "trained" not in caplog.text
+    assert _topics(classifier, PROBES[:1]) == ["dat_dai"]
+
+
+def test_a_changed_corpus_retrains_without_the_corrections_and_says_so(
+    settings: Settings, caplog: pytest.LogCaptureFixture
+) -> None:
+    nlp_models.train_and_save(settings, corrections=TAUGHT)
+    corpus_file = nlp_models.corpus_dir(settings) / "tiny.jsonl"
+    corpus_file.write_text(
+        corpus_file.read_text(encoding="utf-8").replace("ổ gà", "ổ voi"), encoding="utf-8"
+    )
+    with caplog.at_level(logging.INFO):
+        nlp_models.load_or_train_classifier(settings)
+    assert "12 moderator corrections" in caplog.text
+    assert "--with-corrections" in caplog.text
+    _, metadata = TextClassifier.from_bytes(_model_file(settings).read_bytes())
+    assert metadata["corrections"] == 0
+    # Nothing the residents wrote is logged.
+    assert "thôn" not in caplog.text
+
+
+def test_a_model_from_before_corrections_is_still_accepted(settings: Settings) -> None:
+    # Older files record the corpus hash as training_data_sha256 and nothing else.
+    classifier = nlp_models.train_classifier(
+        nlp_models.load_corpus(nlp_models.corpus_dir(settings)), nlp_models.ClassifierParams()
+    )
+    expected = nlp_models.training_fingerprint(
+        nlp_models.corpus_dir(settings), nlp_models.ClassifierParams()
+    )
+    _model_file(settings).parent.mkdir(parents=True)
+    _model_file(settings).write_bytes(
+        classifier.to_bytes({"training_data_sha256": expected, "examples": 16})
+    )
+    before = _model_file(settings).stat().st_mtime_ns
+    nlp_models.load_or_train_classifier(settings)
+    assert _model_file(settings).stat().st_mtime_ns == before

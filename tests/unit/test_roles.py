@@ -15,7 +15,7 @@ from handlers import roles
 from handlers.roles import Scope, UnitEntry, UnitError, descendants, scope_for, validate_units
 from nlp.locality import LocalityIndex
 from storage.digests import DigestScope
-from storage.records import SENSITIVE_FLAGS, SubmissionRecord, UnitRecord
+from storage.records import SENSITIVE_FLAGS, PersonRecord, SubmissionRecord, UnitRecord
 
 HCM = UnitRecord("hcm", "MTTQ TP.HCM", "mttq", None, "79")
 BEN_THANH = UnitRecord("hcm-ben-thanh", "MTTQ Bến Thành", "mttq", "hcm", "26743")
@@ -116,6 +116,39 @@ def test_sensitive_rule_matches_the_digest_queries() -> None:
     assert roles.is_sensitive(submission(kind="to_cao"))
     assert roles.is_sensitive(submission(flags=[{"code": "de_doa", "evidence": []}]))
     assert not roles.is_sensitive(submission(flags=[{"code": "khan_cap", "evidence": []}]))
+    assert roles.is_sensitive(submission(restricted=True))
+
+
+def person(role: str, designated: bool = False) -> PersonRecord:
+    at = datetime(2026, 9, 1, tzinfo=UTC)
+    return PersonRecord(1, "CB-1", "test", "1", role, "v", at, at, "x", (), designated=designated)
+
+
+@pytest.mark.parametrize(
+    ("role", "designated", "in_scope", "ordinary", "restricted"),
+    [
+        ("officer", False, True, True, False),
+        ("officer", True, True, True, True),
+        ("officer", True, False, False, False),  # the designated officer of another unit
+        ("officer", False, False, False, False),
+        ("moderator", False, True, True, True),
+        ("admin", False, True, True, True),
+        ("admin", False, False, False, False),  # outside a scope nobody reads anything
+        ("resident", True, True, True, False),  # a stray flag gives a resident nothing
+    ],
+)
+def test_may_read_is_the_one_rule(
+    role: str, designated: bool, in_scope: bool, ordinary: bool, restricted: bool
+) -> None:
+    reader = person(role, designated)
+    scope = Scope(locality_codes=("26743",) if in_scope else ("26740",))
+    assert roles.may_read(reader, submission(), scope) is ordinary
+    for item in (
+        submission(kind="to_cao"),
+        submission(restricted=True),
+        submission(flags=[{"code": "xuc_pham", "evidence": []}]),
+    ):
+        assert roles.may_read(reader, item, scope) is restricted, item
 
 
 # --- unit validation ---------------------------------------------------------------------------
@@ -291,8 +324,17 @@ def test_bootstrap_identity_setting() -> None:
 
 
 def test_every_officer_command_is_staff_only() -> None:
-    assert set(roles.COMMANDS) == {"baocao", "tuan", "xem", "tim", "traloi", "hanchot", "xong"}
-    for allowed in roles.COMMANDS.values():
+    moderation = {"duyet", "hanche", "spam", "sua", "truc"}
+    assert set(roles.COMMANDS) == {
+        *("baocao", "tuan", "xem", "tim", "traloi", "hanchot", "xong"),
+        "nguoigui",
+        *("xuly", "dong", "chuyen", "khongthuoc"),
+        *moderation,
+    }
+    for command, allowed in roles.COMMANDS.items():
         assert "resident" not in allowed
-        assert allowed == {"officer", "moderator", "admin"}
+        if command in moderation:
+            assert allowed == {"moderator", "admin"}
+        else:
+            assert allowed == {"officer", "moderator", "admin"}
     assert set(roles.COMMANDS) > roles.NOT_YET
