@@ -107,7 +107,7 @@ def normalizer() -> Normalizer:
 # The labels a correction may teach: a code the taxonomy no longer has is not learnt.
 CORRECTABLE = {
     "topic": set(taxonomy.TOPICS),
-    "kind": set(taxonomy.KINDS) | set(taxonomy.EXTRA_KINDS),
+    "kind": set(taxonomy.KIND_NAMES),
 }
 
 

@@ -377,7 +377,6 @@ class Scheduler:
                     error=await self._send_files(row),
                     channel_message_id=message_id,
                 )
-                await self._contacts.mark_reachable(row.channel, row.chat_id)
                 sent += 1
             if sent or failed:
                 logger.info("outbox: %d sent, %d failed", sent, failed)

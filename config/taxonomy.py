@@ -29,6 +29,14 @@ KINDS: dict[str, str] = {
 
 # Kinds the NLP may assign although residents are not offered them in the menu.
 EXTRA_KINDS: dict[str, str] = {"khen_ngoi": "Khen ngợi, cảm ơn"}
+# Every kind a submission may carry (chosen by the resident or read by the NLP), by code.
+KIND_NAMES: dict[str, str] = {**KINDS, **EXTRA_KINDS}
+
+
+def kind_name(code: str) -> str:
+    """The display name of a kind; the code itself when unknown."""
+    return KIND_NAMES.get(code, code)
+
 
 TARGET_GROUPS: dict[str, str] = {
     "nong_dan": "Nông dân",

@@ -373,7 +373,7 @@ class _Turn:
         self.say(
             texts.STATUS.format(
                 code=submission.code,
-                kind=_kind_name(submission.kind),
+                kind=taxonomy.kind_name(submission.kind),
                 created=self.local_time(submission.created_at),
                 status=taxonomy.STATUSES.get(submission.status, submission.status),
             )
@@ -399,7 +399,7 @@ class _Turn:
             lines.append(
                 texts.MY_DATA_ITEM.format(
                     code=s.code,
-                    kind=_kind_name(s.kind),
+                    kind=taxonomy.kind_name(s.kind),
                     created=self.local_time(s.created_at),
                     status=taxonomy.STATUSES.get(s.status, s.status),
                     text=s.text,
@@ -494,7 +494,7 @@ class _Turn:
         self.prompt_kind()
 
     def prompt_text(self) -> None:
-        kind = _kind_name(self.draft.get("kind", ""))
+        kind = taxonomy.kind_name(self.draft.get("kind", ""))
         self.ask(texts.ASK_TEXT.format(kind=kind, limit=self.limits.max_text_chars))
 
     def accept_text(self, text: str, *, append: bool = False) -> bool:
@@ -650,7 +650,7 @@ class _Turn:
         locality = draft.get("locality")
         group = draft.get("group")
         summary = texts.SUMMARY.format(
-            kind=_kind_name(draft.get("kind", "")),
+            kind=taxonomy.kind_name(draft.get("kind", "")),
             text=preview,
             attachments=attachments,
             locality=locality["label"] if locality else texts.SUMMARY_SKIPPED,
@@ -817,7 +817,3 @@ class _Turn:
         else:
             self.say(texts.CHOOSE_FROM_OPTIONS)
             self.prompt_erase()
-
-
-def _kind_name(code: str) -> str:
-    return taxonomy.KINDS.get(code) or taxonomy.EXTRA_KINDS.get(code, code)

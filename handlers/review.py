@@ -43,8 +43,7 @@ COMMAND_DECISIONS = {"duyet": "duyet", "hanche": "han_che", "spam": "spam"}
 # Spam is closed without an answer; an escalated item takes the escalated status.
 SPAM_STATUS = "da_dong"
 ESCALATED_STATUS = "chuyen_cap_tren"
-ALL_KINDS = {**taxonomy.KINDS, **taxonomy.EXTRA_KINDS}
-LABELS = {"topic": taxonomy.TOPICS, "kind": ALL_KINDS}
+LABELS = {"topic": taxonomy.TOPICS, "kind": taxonomy.KIND_NAMES}
 _FIX_ARG = re.compile(r"(linh_?vuc|loai)\s*=\s*(.*?)(?=\s+(?:linh_?vuc|loai)\s*=|$)")
 
 
@@ -186,7 +185,7 @@ def _percent(value: float | None) -> str:
 
 
 def _kind_name(code: str | None) -> str:
-    return ALL_KINDS.get(code or "", code or config.NONE)
+    return taxonomy.kind_name(code) if code else config.NONE
 
 
 def main_keyboard(code: str) -> tuple[tuple[Button, ...], ...]:
@@ -576,7 +575,7 @@ class Review:
     def fix_usage(self) -> str:
         """How to type `/sua`, with the values it takes."""
         return config.FIX_USAGE.format(
-            topics=", ".join(taxonomy.TOPICS), kinds=", ".join(ALL_KINDS)
+            topics=", ".join(taxonomy.TOPICS), kinds=", ".join(taxonomy.KIND_NAMES)
         )
 
     async def fix(

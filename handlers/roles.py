@@ -381,10 +381,6 @@ def topics_phrase(topics: Sequence[str]) -> str:
 # --- the engine's side: enrollment and officer commands ----------------------------------------
 
 
-def _kind_name(code: str) -> str:
-    return taxonomy.KINDS.get(code) or taxonomy.EXTRA_KINDS.get(code, code)
-
-
 class Officers:
     """Enrollment, the bootstrap admin and officer commands, in the caller's unit of work."""
 
@@ -555,7 +551,7 @@ class Officers:
         due = submission.answer_due_at
         shown_case = texts.ROLE_VIEW.format(
             code=submission.code,
-            kind=_kind_name(submission.kind),
+            kind=taxonomy.kind_name(submission.kind),
             created=submission.created_at.astimezone(self.display_tz).strftime(
                 texts.DATETIME_FORMAT
             ),
@@ -619,7 +615,7 @@ class Officers:
         answer's id: a retried send never duplicates it, and a re-delivered update is dropped
         by the engine before it gets here. The status change is handlers.cases's.
         """
-        parsed = _split_code(args)
+        parsed = split_code(args)
         if parsed is None:
             return texts.ANSWER_USAGE
         code, shown, content = parsed
@@ -642,7 +638,7 @@ class Officers:
         Every attempt writes exactly one audit row: "identity.revealed" (who, when, the reason)
         or "identity.refused" (why not); an attempt is worth knowing even when refused.
         """
-        parsed = _split_code(args)
+        parsed = split_code(args)
         code, shown, reason = parsed if parsed is not None else (None, "", "")
         reason = reason[: restricted_config.REVEAL_REASON_MAX_CHARS]
         submission = await uow.submissions.get_by_code(code) if code else None
@@ -688,9 +684,6 @@ class Officers:
             channel=sender.channel,
             external_id=sender.external_id,
         )
-
-
-_split_code = split_code  # `MÃ nội dung` (shared with handlers.cases)
 
 
 def _snippet(text: str) -> str:

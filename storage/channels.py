@@ -176,20 +176,6 @@ class ChannelStore:
             await uow.session.execute(stmt)
             await uow.commit()
 
-    async def mark_reachable(self, channel: str, external_id: str) -> None:
-        """A message got through: forget an earlier unreachable mark (a no-op without one)."""
-        async with self._db.unit_of_work() as uow:
-            await uow.session.execute(
-                update(models.ChannelContact)
-                .where(
-                    models.ChannelContact.channel == channel,
-                    models.ChannelContact.external_id == external_id,
-                    models.ChannelContact.unreachable_since.is_not(None),
-                )
-                .values(unreachable_since=None)
-            )
-            await uow.commit()
-
     # --- pending messages ---------------------------------------------------------------------
 
     async def add_pending(

@@ -169,13 +169,34 @@ class OutboxStore:
         channel_message_id: str | None = None,
     ) -> None:
         """Record the delivery; `error` says what part of it was lost (a file), if any;
-        `channel_message_id` is the channel's id of the sent message (to edit it later)."""
-        await self._update(
-            row_id,
-            sent_at=now,
-            last_error=error[:200] if error is not None else None,
-            message_id=channel_message_id,
-        )
+        `channel_message_id` is the channel's id of the sent message (to edit it later).
+
+        A recipient marked unreachable got this one: the mark goes, in the same transaction.
+        """
+        contact = models.ChannelContact
+        async with self._db.unit_of_work() as uow:
+            channel, chat_id = (
+                await uow.session.execute(
+                    update(Outbox)
+                    .where(Outbox.id == row_id)
+                    .values(
+                        sent_at=now,
+                        last_error=error[:200] if error is not None else None,
+                        message_id=channel_message_id,
+                    )
+                    .returning(Outbox.channel, Outbox.chat_id)
+                )
+            ).one()
+            await uow.session.execute(
+                update(contact)
+                .where(
+                    contact.channel == channel,
+                    contact.external_id == chat_id,
+                    contact.unreachable_since.is_not(None),
+                )
+                .values(unreachable_since=None)
+            )
+            await uow.commit()
 
     async def failed(self, row_id: int, error: str, *, retry_at: datetime | None = None) -> None:
         """Record why the attempt failed (a short, text-free description) and free the claim;

@@ -6,7 +6,7 @@ from datetime import UTC, datetime, tzinfo
 from zoneinfo import ZoneInfo
 
 from config import reports as texts
-from config.taxonomy import EXTRA_KINDS, KINDS, STATUSES, TARGET_GROUPS, TOPICS
+from config.taxonomy import KIND_NAMES, STATUSES, TARGET_GROUPS, TOPICS
 from handlers.digest import DigestItem
 
 DEFAULT_TZ: tzinfo = ZoneInfo(texts.DEFAULT_TIMEZONE)
@@ -27,7 +27,7 @@ def name(names: dict[str, str], code: str | None) -> str:
 
 def kind_name(code: str | None) -> str:
     """Display name of a kind of submission."""
-    return name({**KINDS, **EXTRA_KINDS}, code)
+    return name(KIND_NAMES, code)
 
 
 def topic_name(code: str | None) -> str:
