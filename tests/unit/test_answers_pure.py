@@ -12,7 +12,8 @@ import pytest
 
 from bot.answers import AnswerReminderPlanner
 from handlers.calendar import WorkingCalendar
-from handlers.roles import SEARCH_SNIPPET_CHARS, _snippet, _split_code
+from handlers.codes import split_code
+from handlers.roles import SEARCH_SNIPPET_CHARS, _snippet
 from nlp.text import fold
 from storage.answers import FOLD_FROM, FOLD_TO, fold_text
 
@@ -45,7 +46,7 @@ def test_the_folding_table_covers_every_vietnamese_letter_like_the_nlp() -> None
     ],
 )
 def test_traloi_arguments(args: str, expected: tuple[str | None, str, str] | None) -> None:
-    assert _split_code(args.replace("\\n", "\n")) == (
+    assert split_code(args.replace("\\n", "\n")) == (
         None if expected is None else (expected[0], expected[1], expected[2].replace("\\n", "\n"))
     )
 
