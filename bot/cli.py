@@ -18,7 +18,9 @@ from telegram.error import TelegramError
 from bot import (
     audit_cli,
     bench_broadcast,
+    bench_consultation,
     bench_dedup,
+    consultation_cli,
     deadlines,
     digest_cli,
     nlp_cli,
@@ -63,7 +65,13 @@ async def cmd_shell(app: App, args: argparse.Namespace) -> None:
 async def cmd_demo(app: App, args: argparse.Namespace) -> None:
     """Run the sample conversations and print what was stored."""
     print(texts.DEMO_DATABASE.format(url=app.settings.resolved_database_url))
-    await run_demo(app.engine, app.db, print, verbose=args.verbose)
+    await run_demo(
+        app.engine,
+        app.db,
+        print,
+        verbose=args.verbose,
+        reports_dir=app.settings.data_dir / "reports",
+    )
 
 
 async def cmd_export(app: App, args: argparse.Namespace) -> None:
@@ -111,6 +119,7 @@ def build_parser() -> argparse.ArgumentParser:
     audit_cli.add_parsers(sub)
     units_cli.add_parsers(sub)
     deadlines.add_parsers(sub)
+    consultation_cli.add_parsers(sub)
     bench = sub.add_parser("bench", help="measure speed (figures for the release notes)")
     bench_sub = bench.add_subparsers(dest="bench_command", required=True)
     bench_nlp = bench_sub.add_parser("nlp", help="first-start training and pipeline throughput")
@@ -119,6 +128,16 @@ def build_parser() -> argparse.ArgumentParser:
     digest_cli.add_bench_parser(bench_sub)
     broadcast = bench_sub.add_parser("broadcast", help="a digest to N officers at Telegram's rate")
     broadcast.add_argument("--messages", type=int, default=10_000)
+    consultation = bench_sub.add_parser(
+        "consultation", help="a million comments on a 50-section draft, then the report"
+    )
+    consultation.add_argument("--comments", type=int, default=1_000_000)
+    consultation.add_argument("--sections", type=int, default=50)
+    consultation.add_argument(
+        "--engine", type=int, default=20_000, help="how many of them go through the engine"
+    )
+    consultation.add_argument("--concurrency", type=int, default=8)
+    consultation.add_argument("--database-url", help="an EMPTY database (default: SQLite)")
     bench_dedup = bench_sub.add_parser("dedup", help="near-duplicate grouping at scale")
     bench_dedup.add_argument("--rows", type=int, default=100_000)
     bench_dedup.add_argument("--database-url", help="default: a throw-away SQLite file")
@@ -139,6 +158,8 @@ def _bench(args: argparse.Namespace, settings: Settings) -> None:
         result = nlp_cli.bench_nlp(settings, messages=args.messages, runs=args.runs)
     elif args.bench_command == "digest":
         result = digest_cli.bench(args)
+    elif args.bench_command == "consultation":
+        result = bench_consultation.main_sync(args, settings)
     elif args.bench_command == "broadcast":
         print(bench_broadcast.main_sync(args.messages))
         return
@@ -190,6 +211,8 @@ def main(argv: list[str] | None = None) -> int:
             units_cli.run(args, settings)
         elif args.command == "deadlines":
             deadlines.run(args, settings)
+        elif args.command == "consultation":
+            consultation_cli.run(args, settings)
         elif args.command == "bench":
             _bench(args, settings)
         else:

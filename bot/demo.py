@@ -11,17 +11,30 @@ import re
 import uuid
 from collections.abc import Callable
 from dataclasses import replace
+from datetime import timedelta
+from pathlib import Path
 
 from bot.channels.shell_adapter import parse_line
-from config import texts
+from bot.consultation_cli import write_report
+from bot.draft_import import SAMPLE_DRAFT, read_draft
+from config import consultation_chat, texts
+from handlers.consultations import create_consultation
 from handlers.intake import Engine
 from handlers.messages import Event, Incoming, Outgoing, UserRef
 from nlp.pii import redact
+from storage.consultation_records import NewConsultation
 from storage.db import Database
 from storage.outbox import OutboxStore
 from storage.records import SubmissionRecord
 
 CHANNEL = "demo"
+DEMO_COMMENTS = (
+    "Đề nghị bổ sung giải pháp chống ngập cho các tuyến đường trong phường vào mùa mưa, "
+    "có lộ trình và kinh phí cụ thể.",
+    "De nghi bo sung giai phap chong ngap cho cac tuyen duong trong phuong vao mua mua, "
+    "co lo trinh va kinh phi cu the.",
+    "Cần nói rõ hơn việc hỗ trợ người lao động mất việc.",
+)
 SKIP_GROUP = "11"  # the group menu lists ten groups, then «Bỏ qua»
 
 CONVERSATIONS: list[list[str]] = [
@@ -300,7 +313,12 @@ async def run_conversation(
 
 
 async def run_demo(
-    engine: Engine, db: Database, write: Callable[[str], None], *, verbose: bool = False
+    engine: Engine,
+    db: Database,
+    write: Callable[[str], None],
+    *,
+    verbose: bool = False,
+    reports_dir: Path | None = None,
 ) -> list[SubmissionRecord]:
     """Run every sample conversation and print what was stored by this run."""
     run = uuid.uuid4().hex[:8]
@@ -347,6 +365,8 @@ async def run_demo(
             f"{s.locality_name or '-':<40} {text}"
         )
     await _staff_act(engine, db, write, stored, people, moderator, officer)
+    if reports_dir is not None:
+        await _consultation_act(engine, db, write, people, reports_dir)
     return stored
 
 
@@ -411,3 +431,65 @@ async def _staff_act(
     resident = residents[0]
     await delivered(resident.external_id, {case.code})
     await say(resident, texts.DEMO_RESIDENT, f"/danhgia {case.code} 5")
+
+
+# A resident reads a section and gives a position with a comment by choosing from the lists;
+# three more comment with /gopy (one message), two of them about the same thing.
+CONSULTATION_CHAT = ["/duthao", "1", "1", "3", "3", DEMO_COMMENTS[0]]
+CONSULTATION_QUICK = [
+    "2 3 " + DEMO_COMMENTS[1],
+    "2 3 " + DEMO_COMMENTS[2],
+    "0 1",
+]
+
+
+async def _consultation_act(
+    engine: Engine,
+    db: Database,
+    write: Callable[[str], None],
+    residents: list[UserRef],
+    reports_dir: Path,
+) -> None:
+    """A consultation on the shipped sample draft: residents comment; the synthesis is written."""
+    now = engine.clock()
+    draft = read_draft(SAMPLE_DRAFT)
+    async with db.unit_of_work() as uow:
+        consultation = await create_consultation(
+            uow,
+            NewConsultation(
+                title=texts.DEMO_CONSULTATION_TITLE,
+                issuer=texts.DEMO_CONSULTATION_ISSUER,
+                unit_code=None,
+                opens_at=now - timedelta(minutes=1),
+                closes_at=now + timedelta(days=14),
+                created_by="demo",
+                report_due=(now + timedelta(days=21)).astimezone(engine.display_tz).date(),
+            ),
+            draft.sections,
+            now,
+            whole_label=consultation_chat.MENU_WHOLE,
+        )
+        await uow.commit()
+    write("")
+    write(
+        texts.DEMO_CONSULTATION.format(
+            id=consultation.id, title=consultation.title, sections=len(draft.sections)
+        )
+    )
+
+    async def say(user: UserRef, line: str) -> None:
+        write(texts.DEMO_RESIDENT_LINE.format(text=line))
+        for reply in await engine.handle(parse_line(line, user, engine)):
+            write(texts.DEMO_BOT_LINE.format(text=reply.as_plain_text().replace("\n", "\n       ")))
+
+    for line in CONSULTATION_CHAT:
+        await say(residents[0], line.replace("{id}", str(consultation.id)))
+    await say(residents[0], "/huy")
+    for user, args in zip(residents[1:], CONSULTATION_QUICK, strict=False):
+        await say(user, f"/gopy {consultation.id} {args}")
+    docx_path, xlsx_path, count = await write_report(
+        db, consultation.id, reports_dir / f"consultation-{consultation.id}", engine.display_tz
+    )
+    write(texts.DEMO_CONSULTATION_REPORT.format(count=count))
+    write(f"  {docx_path}")
+    write(f"  {xlsx_path}")

@@ -21,6 +21,7 @@ from aiohttp import web
 from telegram.constants import MessageLimit
 
 from bot.alerts import AdminAlerts, ChatSender
+from bot.announcements import AnnouncementPlanner
 from bot.answers import AnswerReminderPlanner
 from bot.app import App
 from bot.channels import zalo_bot, zalo_oa, zalo_oauth
@@ -232,6 +233,7 @@ def _scheduler(
         WeeklyDigestPlanner(app.db, calendar, tz, recipients, hour=settings.digest_hour),
         DeadlineReminderPlanner(app.db, calendar, tz, hour=settings.digest_hour),
         AnswerReminderPlanner(app.db, calendar, tz, hour=settings.digest_hour),
+        AnnouncementPlanner(app.db, tz),
     ]
     return Scheduler(
         app.db,

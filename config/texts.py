@@ -123,6 +123,8 @@ HELP = (
     "• Nhắn bất kỳ để bắt đầu gửi ý kiến, rồi làm theo từng bước.\n"
     "• /trangthai MÃ — xem tình trạng ý kiến bạn đã gửi.\n"
     "• /bosung MÃ nội dung — bổ sung cho ý kiến đã gửi; /danhgia MÃ 1-5 — đánh giá câu trả lời.\n"
+    "• /duthao — xem và góp ý các dự thảo văn kiện đang lấy ý kiến; /dangky — nhận thông báo "
+    "khi có dự thảo mới (/huydangky để hủy).\n"
     "• /huy — hủy ý kiến đang soạn.\n"
     "• /dulieucuatoi — xem dữ liệu của bạn; /xoadulieu — xóa dữ liệu của bạn.\n"
     "• /trogiup — xem hướng dẫn này.\n"
@@ -138,6 +140,7 @@ STAFF_HELP = (
     "  /khongthuoc MÃ lý do | nơi nên gửi tới — không thuộc thẩm quyền.\n"
     "• /hanchot — các hạn báo cáo; /xong ID — đơn vị đã hoàn thành hạn đó.\n"
     "• /nguoigui MÃ lý do — người gửi một ý kiến (cán bộ được phân công; ghi nhật ký).\n"
+    "• /taoduthao — tạo đợt lấy ý kiến vào dự thảo văn kiện (gõ để xem mẫu).\n"
     "• Kiểm duyệt viên: /duyet MÃ, /hanche MÃ, /spam MÃ — quyết định một ý kiến chờ duyệt; "
     "/sua MÃ linhvuc=… loai=… — sửa nhãn; /truc bat|tat — nhận cảnh báo khẩn ngay."
 )
@@ -209,6 +212,13 @@ DEMO_OUTBOX_LINE = "  (gửi tới)> {text}"
 DEMO_MODERATOR = "kiểm duyệt viên"
 DEMO_OFFICER = "cán bộ"
 DEMO_RESIDENT = "cư dân"
+DEMO_CONSULTATION = (
+    "── Góp ý dự thảo: đợt lấy ý kiến số {id} «{title}» ({sections} phần); người dân xem và "
+    "góp ý, rồi báo cáo tổng hợp được ghi ──"
+)
+DEMO_CONSULTATION_TITLE = "Dự thảo Báo cáo chính trị Đại hội Đảng bộ phường nhiệm kỳ 2025–2030"
+DEMO_CONSULTATION_ISSUER = "Ủy ban MTTQ Việt Nam phường (bản trình diễn)"
+DEMO_CONSULTATION_REPORT = "Báo cáo tổng hợp ({count} ý kiến):"
 DEMO_ANSWER = (
     "Ủy ban nhân dân phường đã giao Ban quản lý dự án nạo vét cống thoát nước đoạn đường "
     "Lê Lợi trước ngày 15/12; người dân theo dõi thông báo trên bảng tin tổ dân phố."

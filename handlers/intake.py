@@ -11,18 +11,19 @@ import logging
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, time, timedelta, tzinfo
-from enum import StrEnum
 from typing import Any
 
 from config import calendar as calendar_config
-from config import taxonomy, texts
+from config import consultation_chat, taxonomy, texts
 from handlers import cases, roles
 from handlers.calendar import WorkingCalendar, answer_due
 from handlers.codes import new_pseudonym, new_reference_code, parse_reference_code
+from handlers.consultations import OPEN_PREFIX, ConsultationChat, consultation_lines
 from handlers.messages import Attachment, Button, Event, Incoming, Outgoing
 from handlers.ports import Clock, Digests, TextAnalyzer, UnitOfWork, UnitOfWorkFactory
 from handlers.review import COMMANDS as REVIEW_COMMANDS
 from handlers.review import PREFIX as REVIEW_PREFIX
+from handlers.states import CONSULTING, DRAFTING, State
 from nlp import duplicates
 from nlp.locality import LocalityIndex
 from nlp.text import fold
@@ -30,30 +31,8 @@ from storage.records import AttachmentRecord, NewSubmission, PersonRecord
 
 logger = logging.getLogger(__name__)
 
-
-class State(StrEnum):
-    """Where a person is in the conversation; stored as text."""
-
-    AWAIT_CONSENT = "await_consent"
-    IDLE = "idle"
-    AWAIT_KIND = "await_kind"
-    AWAIT_TEXT = "await_text"
-    AWAIT_ATTACHMENTS = "await_attachments"
-    AWAIT_LOCALITY = "await_locality"
-    AWAIT_GROUP = "await_group"
-    CONFIRM = "confirm"
-    CONFIRM_ERASE = "confirm_erase"
-
-
-DRAFTING = {
-    State.AWAIT_KIND,
-    State.AWAIT_TEXT,
-    State.AWAIT_ATTACHMENTS,
-    State.AWAIT_LOCALITY,
-    State.AWAIT_GROUP,
-    State.CONFIRM,
-    State.CONFIRM_ERASE,
-}
+# Consultations on drafts (handlers.consultations).
+CONSULTATION_COMMANDS = ("duthao", "gopy", "dangky", "huydangky", "taoduthao")
 
 
 @dataclass(frozen=True)
@@ -230,11 +209,24 @@ class _Turn:
         elif incoming.event is Event.BUTTON and cases.is_rate_button(incoming.payload):
             # A rating under a relayed answer: valid in any state, the draft left as it is.
             self.say(await cases.rate_button(self.uow, self.person, incoming.payload, self.now))
+        elif (
+            incoming.event is Event.BUTTON
+            and incoming.payload.startswith(OPEN_PREFIX)
+            and incoming.payload[len(OPEN_PREFIX) :].isdigit()
+            and self.person is not None
+        ):
+            # An announcement's "Góp ý ngay": valid in any state.
+            await ConsultationChat(self).open(int(incoming.payload[len(OPEN_PREFIX) :]))
         else:
             choice = self.resolve_choice()
             if choice == "":
                 self.say(texts.STALE_BUTTON)
-                self.prompt()
+                if self.state in CONSULTING:
+                    await ConsultationChat(self).reprompt()
+                else:
+                    self.prompt()
+            elif self.state in CONSULTING:
+                await ConsultationChat(self).on_input(choice)
             else:
                 await self.on_input(choice)
         await self.persist()
@@ -313,6 +305,23 @@ class _Turn:
             self.say(texts.HELP)
             if self.person is not None and self.person.role != "resident":
                 self.say(texts.STAFF_HELP)
+        elif command in CONSULTATION_COMMANDS:
+            consultation = ConsultationChat(self)
+            args = self.incoming.args
+            if command == "duthao":
+                await consultation.list_or_open(args)
+            elif command == "gopy":
+                await consultation.quick(args)
+            elif command == "dangky":
+                await consultation.subscribe()
+            elif command == "huydangky":
+                await consultation.unsubscribe()
+            else:
+                await consultation.start_creating(args)
+        elif command in ("huy", "cancel") and self.state in CONSULTING:
+            self.clear_draft()
+            self.state = State.IDLE
+            self.say(consultation_chat.LEFT)
         elif command in ("huy", "cancel"):
             if self.person is not None and self.state in DRAFTING:
                 self.clear_draft()
@@ -406,6 +415,7 @@ class _Turn:
                 )
             )
             lines += cases.my_data_lines(s, followups, self.engine.display_tz)
+        lines += await consultation_lines(self.uow, self.person)
         self.say("\n".join(lines))
 
     def local_time(self, moment: datetime | None) -> str:
@@ -801,6 +811,8 @@ class _Turn:
             count = await self.uow.submissions.anonymise_person(
                 self.person.id, texts.ERASED_TEXT_PLACEHOLDER, self.now
             )
+            # Positions on drafts stay counted, anonymous; their comments go.
+            await self.uow.consultations.erase_person(self.person.id, self.now)
             await self.uow.people.delete(self.person.id)
             await self.uow.audit.add(
                 actor=self.person.pseudonym,

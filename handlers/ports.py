@@ -8,7 +8,14 @@ from types import TracebackType
 from typing import TYPE_CHECKING, Any, Protocol
 
 from handlers.digest import Period
-from nlp.analyzer import Analysis
+from nlp.analyzer import Analysis, Screening
+from storage.consultation_records import (
+    CommentRecord,
+    ConsultationRecord,
+    NewConsultation,
+    NewSection,
+    SectionRecord,
+)
 from storage.deadline_records import DeadlineRecord, NewDeadline
 from storage.records import (
     ClusterRecord,
@@ -168,6 +175,8 @@ class TextAnalyzer(Protocol):
 
     def analyse(self, text: str, *, declared_kind: str | None = None) -> Analysis: ...
 
+    def screen(self, text: str) -> Screening: ...
+
 
 class Clusters(Protocol):
     """Near-duplicate clusters within a scope (see nlp.duplicates for the arguments)."""
@@ -191,6 +200,8 @@ class Clusters(Protocol):
     ) -> list[ClusterRecord]: ...
 
     async def forget_keys(self, before_scope: str) -> int: ...
+
+    async def release(self, member_id: int, at: datetime) -> None: ...
 
 
 class InboundUpdates(Protocol):
@@ -304,6 +315,55 @@ class Review(Protocol):
     async def decided_by(self, code: str) -> str | None: ...
 
 
+class Consultations(Protocol):
+    """Consultations on drafts, their sections and comments (storage.consultations)."""
+
+    async def add(
+        self, new: NewConsultation, sections: Sequence[NewSection], whole_label: str, at: datetime
+    ) -> ConsultationRecord: ...
+
+    async def get(self, consultation_id: int) -> ConsultationRecord | None: ...
+
+    async def list_open(self, now: datetime) -> list[ConsultationRecord]: ...
+
+    async def update(self, consultation_id: int, at: datetime, **fields: Any) -> bool: ...
+
+    async def sections(
+        self, consultation_id: int, *, with_body: bool = False
+    ) -> list[SectionRecord]: ...
+
+    async def section(self, consultation_id: int, position: int) -> SectionRecord | None: ...
+
+    async def comments_of(self, consultation_id: int, person_id: int) -> list[CommentRecord]: ...
+
+    async def comments_of_person(self, person_id: int) -> list[CommentRecord]: ...
+
+    async def put_comment(
+        self,
+        *,
+        consultation_id: int,
+        section_id: int,
+        person_id: int,
+        stance: str,
+        text: str | None,
+        redacted: str | None,
+        flags: Sequence[str],
+        restricted: bool,
+        target_group: str | None,
+        unit_code: str | None,
+        channel: str,
+        at: datetime,
+    ) -> tuple[int, bool]: ...
+
+    async def erase_person(self, person_id: int, at: datetime) -> int: ...
+
+    async def subscribe(self, person_id: int, notice_version: str, at: datetime) -> bool: ...
+
+    async def unsubscribe(self, person_id: int) -> bool: ...
+
+    async def subscribed(self, person_id: int) -> bool: ...
+
+
 class UnitOfWork(Protocol):
     """One transaction over every repository; nothing is durable until `commit`."""
 
@@ -320,6 +380,8 @@ class UnitOfWork(Protocol):
     outbox: OutboxQueue
     deadlines: Deadlines
     review: Review
+    consultations: Consultations
+    comment_clusters: Clusters
 
     async def __aenter__(self) -> UnitOfWork: ...
 

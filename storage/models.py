@@ -431,3 +431,97 @@ class DeadlineDone(Base):
     person_id: Mapped[int | None] = mapped_column(
         BigId, ForeignKey("people.id", ondelete="SET NULL")
     )
+
+
+class Consultation(Base):
+    """A consultation on a draft document: the draft's sections take residents' positions and
+    comments between `opens_at` and `closes_at`; the synthesis report is due on `report_due`."""
+
+    __tablename__ = "consultations"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    title: Mapped[str] = mapped_column(String(500))
+    issuer: Mapped[str] = mapped_column(String(300))
+    unit_code: Mapped[str | None] = mapped_column(String(32))
+    # Empty lists: everyone.
+    audience_groups: Mapped[list[Any]] = mapped_column(JsonData, default=list)
+    audience_units: Mapped[list[Any]] = mapped_column(JsonData, default=list)
+    opens_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    closes_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    report_due: Mapped[date | None] = mapped_column(Date)
+    # The one-off reporting deadline that reminds the issuing unit's officers (deadlines.code).
+    deadline_code: Mapped[str | None] = mapped_column(String(64))
+    announcement: Mapped[str | None] = mapped_column(Text)
+    # Set in the transaction that queues the announcement to every subscriber.
+    announced_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
+    created_by: Mapped[str] = mapped_column(String(24))
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    updated_at: Mapped[datetime] = mapped_column(UtcDateTime())
+
+
+class ConsultationSection(Base):
+    """A section of a consultation's draft; position 0 stands for the draft as a whole."""
+
+    __tablename__ = "consultation_sections"
+    __table_args__ = (UniqueConstraint("consultation_id", "position"),)
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    consultation_id: Mapped[int] = mapped_column(
+        BigId, ForeignKey("consultations.id", ondelete="CASCADE")
+    )
+    position: Mapped[int] = mapped_column(Integer)
+    label: Mapped[str] = mapped_column(String(100))
+    title: Mapped[str] = mapped_column(Text)
+    body: Mapped[str] = mapped_column(Text)
+    level: Mapped[int] = mapped_column(Integer)
+
+
+class ConsultationComment(Base):
+    """One person's position on one section, with an optional comment; changed in place until
+    the consultation closes. Clustered like submissions (clusters of scope "gy:…")."""
+
+    __tablename__ = "consultation_comments"
+    __table_args__ = (
+        UniqueConstraint("section_id", "person_id"),
+        Index(None, "consultation_id", "section_id"),
+        Index(None, "cluster_id", "id"),
+        Index(None, "person_id"),
+    )
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    consultation_id: Mapped[int] = mapped_column(
+        BigId, ForeignKey("consultations.id", ondelete="CASCADE")
+    )
+    section_id: Mapped[int] = mapped_column(
+        BigId, ForeignKey("consultation_sections.id", ondelete="CASCADE")
+    )
+    # An erased person leaves their position counted, anonymous.
+    person_id: Mapped[int | None] = mapped_column(
+        BigId, ForeignKey("people.id", ondelete="SET NULL")
+    )
+    stance: Mapped[str] = mapped_column(String(24))
+    text: Mapped[str | None] = mapped_column(Text)
+    redacted: Mapped[str | None] = mapped_column(Text)
+    flags: Mapped[list[Any]] = mapped_column(JsonData, default=list)
+    restricted: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    target_group: Mapped[str | None] = mapped_column(String(32))
+    unit_code: Mapped[str | None] = mapped_column(String(32))
+    channel: Mapped[str] = mapped_column(String(16))
+    cluster_id: Mapped[int | None] = mapped_column(
+        BigId, ForeignKey("clusters.id", ondelete="SET NULL")
+    )
+    signature: Mapped[bytes | None] = mapped_column(LargeBinary)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    updated_at: Mapped[datetime] = mapped_column(UtcDateTime())
+
+
+class Subscription(Base):
+    """A resident's consent to receive announcements of consultations (`/dangky`)."""
+
+    __tablename__ = "subscriptions"
+
+    person_id: Mapped[int] = mapped_column(
+        BigId, ForeignKey("people.id", ondelete="CASCADE"), primary_key=True
+    )
+    notice_version: Mapped[str] = mapped_column(String(16))
+    subscribed_at: Mapped[datetime] = mapped_column(UtcDateTime())

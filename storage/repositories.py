@@ -16,6 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from storage import models
 from storage.answers import SqlAnswers, folded, prepare_folding, scope_conditions
 from storage.cases import SqlCases
+from storage.consultations import SqlConsultations
 from storage.deadlines import SqlDeadlines
 from storage.records import (
     AttachmentRecord,
@@ -387,17 +388,17 @@ def _candidates_sql(keys: int) -> TextClause:
 
 
 @functools.cache
-def _samples_sql(clusters: int) -> TextClause:
+def _samples_sql(clusters: int, table: str) -> TextClause:
     """Each candidate cluster's newest members, representative and best-matching member."""
     recent = (
         "SELECT id, cluster_id, signature FROM (SELECT id, cluster_id, signature"
-        " FROM submissions WHERE cluster_id = :c{i} ORDER BY id DESC LIMIT :recent) AS r{i}"
+        f" FROM {table} WHERE cluster_id = :c{{i}} ORDER BY id DESC LIMIT :recent) AS r{{i}}"
     )
     # Two parts rather than one with OR: PostgreSQL would scan the table for the OR.
-    named = "SELECT id, cluster_id, signature FROM submissions WHERE id IN :ids"
+    named = f"SELECT id, cluster_id, signature FROM {table} WHERE id IN :ids"
     representatives = (
-        "SELECT submissions.id, submissions.cluster_id, submissions.signature"
-        " FROM clusters JOIN submissions ON submissions.id = clusters.representative_submission_id"
+        f"SELECT {table}.id, {table}.cluster_id, {table}.signature"
+        f" FROM clusters JOIN {table} ON {table}.id = clusters.representative_submission_id"
         " WHERE clusters.id IN :clusters"
     )
     parts = [*(recent.format(i=i) for i in range(clusters)), named, representatives]
@@ -427,8 +428,15 @@ class SqlClusters:
     MAX_CANDIDATES = 8
     SAMPLE_RECENT = 6
 
-    def __init__(self, session: AsyncSession) -> None:
+    def __init__(
+        self,
+        session: AsyncSession,
+        members: type[models.Submission] | type[models.ConsultationComment] = models.Submission,
+    ) -> None:
         self._session = session
+        # Whose clusters: submissions, or comments on drafts (scopes "gy:…" never overlap
+        # theirs). Both tables have `id`, `cluster_id` and `signature`.
+        self._members = members
 
     async def assign(
         self,
@@ -445,8 +453,9 @@ class SqlClusters:
 
         Idempotent: a submission that already has a cluster keeps it.
         """
+        members = self._members
         current = await self._session.execute(
-            select(models.Submission.cluster_id).where(models.Submission.id == submission_id)
+            select(members.cluster_id).where(members.id == submission_id)
         )
         row = current.first()
         if row is None:
@@ -477,8 +486,8 @@ class SqlClusters:
             )
             assert cluster_id is not None
         await self._session.execute(
-            update(models.Submission)
-            .where(models.Submission.id == submission_id)
+            update(members)
+            .where(members.id == submission_id)
             .values(cluster_id=cluster_id, signature=_pack_signature(signature))
         )
         if keys:
@@ -499,6 +508,23 @@ class SqlClusters:
         found = await self.get(cluster_id)
         assert found is not None
         return found
+
+    async def release(self, member_id: int, at: datetime) -> None:
+        """Take a member out of its cluster (its text changed): the size drops by one."""
+        members = self._members
+        cluster_id = await self._session.scalar(
+            select(members.cluster_id).where(members.id == member_id)
+        )
+        if cluster_id is None:
+            return
+        await self._session.execute(
+            update(models.Cluster)
+            .where(models.Cluster.id == cluster_id)
+            .values(size=models.Cluster.size - 1, updated_at=at)
+        )
+        await self._session.execute(
+            update(members).where(members.id == member_id).values(cluster_id=None, signature=None)
+        )
 
     async def _best_match(
         self,
@@ -551,7 +577,9 @@ class SqlClusters:
         params: dict[str, Any] = {"ids": members, "clusters": cluster_ids}
         params["recent"] = self.SAMPLE_RECENT
         params.update((f"c{i}", cluster_id) for i, cluster_id in enumerate(cluster_ids))
-        rows = await self._session.execute(_samples_sql(len(cluster_ids)), params)
+        rows = await self._session.execute(
+            _samples_sql(len(cluster_ids), self._members.__tablename__), params
+        )
         found: dict[int, dict[int, tuple[int, ...]]] = {}
         for member_id, cluster_id, data in rows:
             if data is not None and len(data) == size:
@@ -591,11 +619,9 @@ class SqlClusters:
                 cluster.scope,
                 cluster.size,
                 cluster.representative_submission_id,
-                models.Submission.text,
+                self._members.text,
             )
-            .outerjoin(
-                models.Submission, models.Submission.id == cluster.representative_submission_id
-            )
+            .outerjoin(self._members, self._members.id == cluster.representative_submission_id)
             .where(*where)
             .order_by(cluster.size.desc(), cluster.id)
             .limit(limit)
@@ -705,6 +731,8 @@ class SqlUnitOfWork:
         self.outbox = SqlOutboxQueue(self.session)
         self.deadlines = SqlDeadlines(self.session)
         self.review = SqlReview(self.session)
+        self.consultations = SqlConsultations(self.session)
+        self.comment_clusters = SqlClusters(self.session, models.ConsultationComment)
         return self
 
     async def __aexit__(

@@ -39,6 +39,7 @@ TABLES += ("outbox",)
 TABLES += ("deadline_done", "deadlines")
 TABLES += ("answers",)
 TABLES += ("followups", "label_corrections")
+TABLES += ("consultation_comments", "consultation_sections", "consultations", "subscriptions")
 
 
 async def _admin(statement: str) -> None:

@@ -14,7 +14,7 @@ from typing import Any
 from config import taxonomy, texts
 from handlers.intake import Engine
 from handlers.messages import Attachment, Event, Incoming, Outgoing, UserRef
-from nlp.analyzer import Analysis
+from nlp.analyzer import Analysis, Screening
 
 _update_ids = itertools.count(1)
 
@@ -143,3 +143,6 @@ class NoAnalyzer:
 
     def analyse(self, text: str, *, declared_kind: str | None = None) -> Analysis:
         raise AssertionError("no submission expected")
+
+    def screen(self, text: str) -> Screening:
+        raise AssertionError("no comment expected")

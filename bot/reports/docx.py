@@ -5,6 +5,10 @@ East-Asian font attribute set too (otherwise Word may fall back to another font 
 Vietnamese letters), the two-column header (issuing body and number; national title, motto,
 place and date), the title, four sections, a table of counts by topic, "Nơi nhận" and the
 signature block.
+
+The layout helpers (`new_document`, `add_header`, `add_title`, `add_heading`, `add_body`,
+`add_closing`, `write_run`, `format_paragraph`, `set_widths`) are shared with the other
+administrative reports (the consultation synthesis).
 """
 
 from __future__ import annotations
@@ -47,7 +51,7 @@ def _apply_font(element: Any) -> None:
         fonts.set(qn(attribute), texts.DOCX_FONT)
 
 
-def _write(
+def write_run(
     paragraph: Paragraph,
     text: str,
     *,
@@ -65,7 +69,7 @@ def _write(
     return paragraph
 
 
-def _format(
+def format_paragraph(
     paragraph: Paragraph,
     *,
     align: WD_ALIGN_PARAGRAPH | None = WD_ALIGN_PARAGRAPH.JUSTIFY,
@@ -73,6 +77,7 @@ def _format(
     before: float = 0,
     after: float = 6,
 ) -> Paragraph:
+    """Alignment, first-line indent, spacing before/after (pt) and single line spacing."""
     paragraph.alignment = align
     fmt = paragraph.paragraph_format
     fmt.first_line_indent = Cm(1) if indent else None
@@ -86,11 +91,12 @@ def _cell_line(cell: _Cell, text: str, **run: object) -> Paragraph:
     """A centred line in a header cell; the cell's first, empty paragraph is used first."""
     first = cell.paragraphs[0]
     paragraph = first if not first.text and not first.runs else cell.add_paragraph()
-    _format(paragraph, align=WD_ALIGN_PARAGRAPH.CENTER, after=0)
-    return _write(paragraph, text, **run)  # type: ignore[arg-type]
+    format_paragraph(paragraph, align=WD_ALIGN_PARAGRAPH.CENTER, after=0)
+    return write_run(paragraph, text, **run)  # type: ignore[arg-type]
 
 
-def _widths(table: Table, widths_mm: tuple[float, ...]) -> None:
+def set_widths(table: Table, widths_mm: tuple[float, ...]) -> None:
+    """Fixed column widths (Word reads the cells' widths, LibreOffice the columns')."""
     table.autofit = False
     for column, width in zip(table.columns, widths_mm, strict=True):
         column.width = Mm(width)
@@ -115,7 +121,7 @@ def _issuing_body(issuer: str) -> list[str]:
     return [parent, body] if body else [parent]
 
 
-def _new_document() -> Any:
+def new_document() -> Any:
     """An empty A4 document with the decree's margins and Times New Roman as the default font."""
     document = Document()
     section = document.sections[0]
@@ -131,41 +137,46 @@ def _new_document() -> Any:
     return document
 
 
-def _header(
-    document: Any, digest: Digest, issuer: str, number: str, place: str, tz: tzinfo
+def add_header(
+    document: Any, issued_at: datetime, issuer: str, number: str, place: str, tz: tzinfo
 ) -> None:
+    """The two-column header: issuing body and number; national title, motto, place and date."""
     size = texts.DOCX_HEADER_PT
     table = document.add_table(rows=2, cols=2)
     table.alignment = WD_TABLE_ALIGNMENT.CENTER
-    _widths(table, (65, TEXT_WIDTH_MM - 65))
+    set_widths(table, (65, TEXT_WIDTH_MM - 65))
     for line in _issuing_body(issuer):
         _cell_line(table.cell(0, 0), line, size=size, bold=True)
     _cell_line(table.cell(0, 1), texts.DOCX_NATIONAL_TITLE.upper(), size=size, bold=True)
     _cell_line(table.cell(0, 1), texts.DOCX_MOTTO, size=size, bold=True)
     _cell_line(table.cell(1, 0), texts.DOCX_NUMBER.format(number=number), size=size)
-    issued = local(digest.generated_at, tz)
+    issued = local(issued_at, tz)
     _cell_line(table.cell(1, 1), place_date(place, issued), size=size, italic=True)
     for cell in (table.cell(1, 0), table.cell(1, 1)):
         cell.paragraphs[0].paragraph_format.space_before = Pt(6)
 
 
-def _title(document: Any, digest: Digest) -> None:
+def add_title(document: Any, subtitle: str) -> None:
+    """The centred bold title "BÁO CÁO" and the subtitle saying what the report is about."""
     centre = WD_ALIGN_PARAGRAPH.CENTER
-    _write(
-        _format(document.add_paragraph(), align=centre, before=18, after=0),
+    write_run(
+        format_paragraph(document.add_paragraph(), align=centre, before=18, after=0),
         texts.DOCX_TITLE,
         bold=True,
     )
-    subtitle = texts.DOCX_SUBTITLE.format(period=period_phrase(digest.period))
-    _write(_format(document.add_paragraph(), align=centre, after=12), subtitle, bold=True)
+    write_run(
+        format_paragraph(document.add_paragraph(), align=centre, after=12), subtitle, bold=True
+    )
 
 
-def _heading(document: Any, text: str) -> None:
-    _write(_format(document.add_paragraph(), indent=True, before=6), text, bold=True)
+def add_heading(document: Any, text: str) -> None:
+    """A bold, indented heading paragraph."""
+    write_run(format_paragraph(document.add_paragraph(), indent=True, before=6), text, bold=True)
 
 
-def _body(document: Any, text: str, *, italic: bool = False) -> None:
-    _write(_format(document.add_paragraph(), indent=True), text, italic=italic)
+def add_body(document: Any, text: str, *, italic: bool = False) -> None:
+    """A justified body paragraph with a first-line indent."""
+    write_run(format_paragraph(document.add_paragraph(), indent=True), text, italic=italic)
 
 
 def _where(locality: str | None) -> str:
@@ -198,9 +209,9 @@ def _quotes(digest: Digest, topic: str) -> list[str]:
 
 def _sections(document: Any, digest: Digest, tz: tzinfo) -> None:
     period, unit = period_phrase(digest.period), digest.unit_name
-    _heading(document, texts.DOCX_SECTION_OVERVIEW)
+    add_heading(document, texts.DOCX_SECTION_OVERVIEW)
     if digest.total:
-        _body(
+        add_body(
             document,
             texts.DOCX_OVERVIEW.format(
                 period=period,
@@ -212,71 +223,73 @@ def _sections(document: Any, digest: Digest, tz: tzinfo) -> None:
         )
         kinds = [row for row in active_rows(digest.by_kind) if row.current]
         if kinds:
-            _body(document, texts.DOCX_BY_KIND)
+            add_body(document, texts.DOCX_BY_KIND)
             for row in kinds:
-                _body(
+                add_body(
                     document,
                     texts.DOCX_KIND_ROW.format(
                         label=row.label, current=row.current, change=change_words(row.change)
                     ),
                 )
     else:
-        _body(
+        add_body(
             document,
             texts.DOCX_OVERVIEW_EMPTY.format(
                 period=period, unit=unit, previous=digest.previous_total
             ),
         )
 
-    _heading(document, texts.DOCX_SECTION_TOPICS)
+    add_heading(document, texts.DOCX_SECTION_TOPICS)
     topics = [row for row in active_rows(digest.by_topic) if row.current]
     if not topics:
-        _body(document, texts.DOCX_TOPICS_EMPTY)
+        add_body(document, texts.DOCX_TOPICS_EMPTY)
     for index, row in enumerate(topics, 1):
         line = texts.DOCX_TOPIC.format(
             index=index, label=row.label, current=row.current, change=change_words(row.change)
         )
-        _write(_format(document.add_paragraph(), indent=True), line, bold=True)
+        write_run(format_paragraph(document.add_paragraph(), indent=True), line, bold=True)
         for quote in _quotes(digest, row.code):
-            _body(document, quote)
+            add_body(document, quote)
 
-    _heading(document, texts.DOCX_SECTION_ANSWERS)
-    _body(
+    add_heading(document, texts.DOCX_SECTION_ANSWERS)
+    add_body(
         document,
         texts.DOCX_ANSWERS.format(awaiting=digest.awaiting_answer, overdue=digest.overdue),
     )
     overdue = [i for i in digest.items if i.overdue and quotable_item(i)]
     for item in overdue[: texts.DOCX_OVERDUE_LISTED]:
         due = f"{local(item.due_at, tz):%d/%m/%Y}" if item.due_at else texts.UNKNOWN
-        _body(
+        add_body(
             document,
             texts.DOCX_OVERDUE_ITEM.format(code=item.code, topic=topic_name(item.topic), due=due),
         )
     if digest.ratings and digest.rating_average is not None:
         average = average_text(digest.rating_average)
-        _body(document, cases_texts.SATISFACTION_DOCX.format(count=digest.ratings, average=average))
+        add_body(
+            document, cases_texts.SATISFACTION_DOCX.format(count=digest.ratings, average=average)
+        )
     else:
-        _body(document, cases_texts.SATISFACTION_DOCX_NONE)
+        add_body(document, cases_texts.SATISFACTION_DOCX_NONE)
 
-    _heading(document, texts.DOCX_SECTION_SENSITIVE)
+    add_heading(document, texts.DOCX_SECTION_SENSITIVE)
     sensitive = (
         texts.DOCX_SENSITIVE.format(count=digest.sensitive)
         if digest.sensitive
         else texts.DOCX_SENSITIVE_NONE
     )
-    _body(document, sensitive)
+    add_body(document, sensitive)
 
 
 def _counts_table(document: Any, digest: Digest) -> None:
     size = texts.DOCX_HEADER_PT
     centre = WD_ALIGN_PARAGRAPH.CENTER
-    caption = _format(document.add_paragraph(), align=centre, before=6)
-    _write(caption, texts.DOCX_TABLE_CAPTION, bold=True)
+    caption = format_paragraph(document.add_paragraph(), align=centre, before=6)
+    write_run(caption, texts.DOCX_TABLE_CAPTION, bold=True)
     rows = active_rows(digest.by_topic)
     table = document.add_table(rows=len(rows) + 2, cols=len(texts.DOCX_TABLE_HEADER))
     table.style = document.styles["Table Grid"]
     table.alignment = WD_TABLE_ALIGNMENT.CENTER
-    _widths(table, (12, TEXT_WIDTH_MM - 12 - 3 * 25, 25, 25, 25))
+    set_widths(table, (12, TEXT_WIDTH_MM - 12 - 3 * 25, 25, 25, 25))
     body = [
         (str(n), row.label, str(row.current), str(row.previous), signed(row.change))
         for n, row in enumerate(rows, 1)
@@ -287,27 +300,30 @@ def _counts_table(document: Any, digest: Digest) -> None:
         bold = r == 0 or r == len(body)
         for c, value in enumerate(values):
             paragraph = table.cell(r, c).paragraphs[0]
-            _format(paragraph, align=None if c == 1 else centre, after=0)
-            _write(paragraph, value, size=size, bold=bold)
+            format_paragraph(paragraph, align=None if c == 1 else centre, after=0)
+            write_run(paragraph, value, size=size, bold=bold)
 
 
-def _closing(document: Any, signer: str) -> None:
+def add_closing(
+    document: Any, signer: str, recipients: tuple[str, ...] = texts.DOCX_RECIPIENTS
+) -> None:
+    """The "Nơi nhận" list on the left, the signature block (and signer's name) on the right."""
     document.add_paragraph()
     table = document.add_table(rows=1, cols=2)
-    _widths(table, (TEXT_WIDTH_MM / 2, TEXT_WIDTH_MM / 2))
+    set_widths(table, (TEXT_WIDTH_MM / 2, TEXT_WIDTH_MM / 2))
     left, right = table.cell(0, 0), table.cell(0, 1)
     title = left.paragraphs[0]
-    _format(title, align=WD_ALIGN_PARAGRAPH.LEFT, after=0)
-    _write(
+    format_paragraph(title, align=WD_ALIGN_PARAGRAPH.LEFT, after=0)
+    write_run(
         title,
         texts.DOCX_RECIPIENTS_TITLE,
         size=texts.DOCX_RECIPIENTS_TITLE_PT,
         bold=True,
         italic=True,
     )
-    for recipient in texts.DOCX_RECIPIENTS:
-        paragraph = _format(left.add_paragraph(), align=WD_ALIGN_PARAGRAPH.LEFT, after=0)
-        _write(paragraph, recipient, size=texts.DOCX_RECIPIENTS_PT)
+    for recipient in recipients:
+        paragraph = format_paragraph(left.add_paragraph(), align=WD_ALIGN_PARAGRAPH.LEFT, after=0)
+        write_run(paragraph, recipient, size=texts.DOCX_RECIPIENTS_PT)
     size = texts.DOCX_HEADER_PT
     _cell_line(right, texts.DOCX_SIGN_ON_BEHALF, size=size, bold=True)
     _cell_line(right, texts.DOCX_SIGN_TITLE, size=size, bold=True)
@@ -328,12 +344,12 @@ def write_docx(
     tz: tzinfo = DEFAULT_TZ,
 ) -> Path:
     """Write the digest as a Word report (Decree 30/2020/NĐ-CP layout); returns `path`."""
-    document = _new_document()
-    _header(document, digest, issuer, number, place, tz)
-    _title(document, digest)
+    document = new_document()
+    add_header(document, digest.generated_at, issuer, number, place, tz)
+    add_title(document, texts.DOCX_SUBTITLE.format(period=period_phrase(digest.period)))
     _sections(document, digest, tz)
     _counts_table(document, digest)
-    _closing(document, signer)
+    add_closing(document, signer)
     path = Path(path)
     document.save(str(path))
     return path

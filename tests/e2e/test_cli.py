@@ -26,6 +26,7 @@ from urllib.parse import quote
 
 import aiohttp
 import pytest
+from docx import Document
 from openpyxl import load_workbook
 
 from bot.channels.telegram_adapter import ALLOWED_UPDATES
@@ -295,6 +296,17 @@ def test_demo_stores_at_least_twenty_submissions(cli: Cli) -> None:
     listed = re.findall(r"^\s+YK-[0-9A-Z]{6}\s", result.stdout, flags=re.MULTILINE)
     assert len(listed) == reported
     assert count_submissions(cli.database) == reported
+    # Then residents comment on the sample draft and the synthesis report is written.
+    report = re.search(
+        r"Báo cáo tổng hợp \((\d+) ý kiến\):\n\s+(\S+\.docx)\n\s+(\S+\.xlsx)", result.stdout
+    )
+    assert report, result.stdout[-2000:]
+    assert int(report.group(1)) == 4
+    docx, xlsx = Path(report.group(2)), Path(report.group(3))
+    assert docx.stat().st_size > 10_000 and xlsx.stat().st_size > 1_000
+    assert "Tổng hợp ý kiến góp ý của Nhân dân vào dự thảo" in "\n".join(
+        paragraph.text for paragraph in Document(str(docx)).paragraphs
+    )
 
 
 # --- run (long polling) -----------------------------------------------------------------
