@@ -61,6 +61,14 @@ def read_draft_bytes(data: bytes, filename: str) -> SplitDraft:
     return split_sections(reader(data, filename))
 
 
+def check_draft_file(filename: str, size: int | None) -> None:
+    """Refuse, before fetching or reading it, a file of a type not taken or over the size limit
+    (`size` None: not known yet)."""
+    _reader(filename)
+    if size is not None and size > texts.DRAFT_MAX_BYTES:
+        raise _too_large(filename, size)
+
+
 def _reader(filename: str) -> Callable[[bytes, str], list[Paragraph]]:
     """The paragraph reader for `filename`'s type, or a DraftError naming the accepted ones."""
     reader = _READERS.get(Path(filename).suffix.lower())

@@ -28,6 +28,7 @@ from bot.channels import zalo_bot, zalo_oa, zalo_oauth
 from bot.channels.telegram_adapter import ALLOWED_UPDATES, TelegramAdapter, make_bot
 from bot.channels.telegram_outbox import TelegramButtonSender
 from bot.deadlines import DeadlineReminderPlanner
+from bot.draft_files import ChannelDraftFiles, telegram_fetch, url_fetch
 from bot.report_files import FileSender, telegram_file_sender
 from bot.scheduler import (
     ButtonSender,
@@ -73,6 +74,10 @@ async def run_channels(app: App, stop: asyncio.Event, *, serve: bool) -> None:
     pollers: list[tuple[str, Poller]] = []
     registrations: list[Callable[[], Awaitable[None]]] = []
     routes: dict[str, object] = {}
+    # Officers may send a consultation's draft as a document where the channel delivers files;
+    # each such channel registers below how to fetch one.
+    draft_files = ChannelDraftFiles()
+    app.engine.draft_files = draft_files
     async with AsyncExitStack() as stack:
         session = await stack.enter_async_context(aiohttp.ClientSession())
 
@@ -95,6 +100,7 @@ async def run_channels(app: App, stop: asyncio.Event, *, serve: bool) -> None:
             senders["telegram"] = _telegram_sender(telegram)
             button_senders["telegram"] = TelegramButtonSender(telegram.bot)
             file_senders["telegram"] = telegram_file_sender(telegram.bot)
+            draft_files.add("telegram", telegram_fetch(telegram.bot))
             if webhook:
                 assert settings.telegram_webhook_secret is not None
                 secret = settings.telegram_webhook_secret.get_secret_value()
@@ -140,6 +146,7 @@ async def run_channels(app: App, stop: asyncio.Event, *, serve: bool) -> None:
             oa = _zalo_oa(settings, session, app, alerts)
             stack.push_async_callback(oa.drain)
             senders[zalo_oa.CHANNEL] = _oa_sender(oa)
+            draft_files.add(zalo_oa.CHANNEL, url_fetch(session))
             routes["zalo_oa"] = oa
 
         if settings.scheduler_enabled:

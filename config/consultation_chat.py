@@ -130,7 +130,8 @@ CREATE_FORM = (
     "Đối tượng: nông dân, công nhân (bỏ trống: mọi người)\n"
     "Đơn vị: mã đơn vị, cách nhau bởi dấu phẩy (bỏ trống: mọi đơn vị)\n"
     "Thông báo: nội dung gửi người đã /dangky (bỏ trống: không gửi)\n"
-    "Sau đó bot sẽ đề nghị bạn dán toàn văn dự thảo. Tệp .docx, .pdf, .txt: dùng lệnh "
+    "Sau đó gửi tệp dự thảo (Word .docx, PDF có lớp chữ hoặc .txt) hoặc dán toàn văn dự thảo. "
+    "Trên kênh chưa gửi được tệp (Zalo Bot), dán toàn văn hoặc dùng lệnh "
     "`ykien consultation create` trên máy chủ."
 )
 FORM_FIELDS: dict[str, str] = {
@@ -163,8 +164,23 @@ ASK_DRAFT = (
     "Đã nhận thông tin đợt lấy ý kiến «{title}». Bây giờ hãy dán toàn văn dự thảo (có thể gửi "
     "thành nhiều tin nhắn), rồi bấm «Xong»."
 )
+# Where the channel delivers documents (handlers.ports.DraftFiles accepts it): a file too.
+ASK_DRAFT_FILE = (
+    "Đã nhận thông tin đợt lấy ý kiến «{title}». Bây giờ hãy gửi tệp dự thảo (Word .docx, PDF "
+    "có lớp chữ hoặc .txt), hoặc dán toàn văn dự thảo (có thể gửi thành nhiều tin nhắn) rồi "
+    "bấm «Xong»."
+)
 DRAFT_APPENDED = "Đã nhận {chars} ký tự. Gửi tiếp, hoặc bấm «Xong» khi hết."
 DRAFT_NOTHING = "Chưa nhận được nội dung dự thảo. Bạn vui lòng dán toàn văn dự thảo."
+DRAFT_NOTHING_FILE = (
+    "Chưa nhận được nội dung dự thảo. Bạn vui lòng gửi tệp dự thảo hoặc dán toàn văn dự thảo."
+)
+DRAFT_FILE_UNAVAILABLE = (
+    "Trên kênh này bot chưa nhận được tệp dự thảo. Bạn vui lòng dán toàn văn dự thảo, hoặc dùng "
+    "lệnh `ykien consultation create` trên máy chủ."
+)
+# Before PREVIEW when the draft came as a file.
+PREVIEW_FILE = "Đã đọc tệp “{name}”. "
 PREVIEW = (
     "Dự thảo «{title}» được tách thành {count} phần:\n{sections}\n\n"
     "Mở {opens}, đóng {closes}{report}. Đối tượng: {audience}.\nTạo đợt lấy ý kiến?"

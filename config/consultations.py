@@ -179,3 +179,10 @@ DRAFT_TOO_LONG = "Dự thảo quá dài: chỉ nhận dự thảo đến {limit}
 DRAFT_TOO_MANY_SECTIONS = (
     "Dự thảo có quá nhiều phần, chương, mục, điều; chỉ nhận dự thảo đến {limit} phần."
 )
+
+# --- draft documents sent in chat (bot.draft_files) ------------------------------------------
+DRAFT_DOWNLOAD_FAILED = (
+    "Không tải được tệp “{name}” từ máy chủ của kênh chat. Bạn vui lòng gửi lại tệp sau ít phút."
+)
+# The name of a document sent without one (its type then comes from its MIME type).
+DRAFT_UNNAMED_FILE = "du-thao"

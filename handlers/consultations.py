@@ -19,9 +19,9 @@ from typing import TYPE_CHECKING, Any
 from config import consultation_chat as chat
 from config import taxonomy, texts
 from config.consultations import STANCES
-from handlers.messages import Button, Event
+from handlers.messages import Attachment, Button, Event
 from handlers.ports import UnitOfWork
-from handlers.sections import DraftError, pages, split_text, summary
+from handlers.sections import DraftError, SplitDraft, pages, split_text, summary
 from handlers.states import State
 from nlp import duplicates
 from nlp.text import fold
@@ -361,7 +361,8 @@ class ConsultationChat:
         if self.turn.state is State.CONSULT_LIST:
             await self.list_or_open("")
         elif self.turn.state is State.CONSULT_DRAFT:
-            self.turn.ask(chat.DRAFT_NOTHING, self.draft_buttons())
+            nothing = chat.DRAFT_NOTHING_FILE if self.takes_files() else chat.DRAFT_NOTHING
+            self.turn.ask(nothing, self.draft_buttons())
         elif self.turn.state is State.CONSULT_CONFIRM:
             await self.preview()
         else:
@@ -915,7 +916,7 @@ class ConsultationChat:
     # --- officers: /taoduthao -------------------------------------------------------------------
 
     async def start_creating(self, args: str) -> None:
-        """/taoduthao with the header lines: checked, then the draft's text is asked for."""
+        """/taoduthao with the header lines: checked, then the draft (file or text) is asked for."""
         turn = self.turn
         person = turn.person
         if person is None or person.role not in CREATORS:
@@ -946,7 +947,13 @@ class ConsultationChat:
             "text": "",
         }
         turn.state = State.CONSULT_DRAFT
-        turn.ask(chat.ASK_DRAFT.format(title=form.title), self.draft_buttons())
+        ask = chat.ASK_DRAFT_FILE if self.takes_files() else chat.ASK_DRAFT
+        turn.ask(ask.format(title=form.title), self.draft_buttons())
+
+    def takes_files(self) -> bool:
+        """Whether the officer's channel can send the draft as a document."""
+        files = self.turn.engine.draft_files
+        return files is not None and files.accepts(self.turn.incoming.user.channel)
 
     def draft_buttons(self) -> list[list[Button]]:
         return [
@@ -963,6 +970,7 @@ class ConsultationChat:
     async def on_draft(self, choice: str | None) -> None:
         turn = self.turn
         form = turn.data.get("create") or {}
+        nothing = chat.DRAFT_NOTHING_FILE if self.takes_files() else chat.DRAFT_NOTHING
         if choice == "gy:draft:cancel":
             turn.clear_draft()
             turn.state = State.IDLE
@@ -970,12 +978,15 @@ class ConsultationChat:
             return
         if choice == "gy:draft:done":
             if not form.get("text", "").strip():
-                turn.ask(chat.DRAFT_NOTHING, self.draft_buttons())
+                turn.ask(nothing, self.draft_buttons())
                 return
             await self.preview()
             return
+        if turn.incoming.event is Event.DOCUMENT:
+            await self.take_file(form)
+            return
         if turn.incoming.event is not Event.TEXT or not turn.incoming.text.strip():
-            turn.ask(chat.DRAFT_NOTHING, self.draft_buttons())
+            turn.ask(nothing, self.draft_buttons())
             return
         text = (form.get("text", "") + "\n" + turn.incoming.text).strip()
         if len(text) > DRAFT_MAX_CHARS:
@@ -987,15 +998,52 @@ class ConsultationChat:
         form["text"] = text
         turn.ask(chat.DRAFT_APPENDED.format(chars=len(text)), self.draft_buttons())
 
-    async def preview(self) -> None:
+    async def take_file(self, form: dict[str, Any]) -> None:
+        """The draft sent as a document: read at once and previewed (no «Xong» needed)."""
         turn = self.turn
-        form = turn.data["create"]
+        files = turn.engine.draft_files
+        attachment = turn.incoming.attachment
+        channel = turn.incoming.user.channel
+        if files is None or attachment is None or not files.accepts(channel):
+            turn.ask(chat.DRAFT_FILE_UNAVAILABLE, self.draft_buttons())
+            return
         try:
-            draft = split_text(form["text"])
+            draft = await files.read(channel, attachment)
         except DraftError as error:
-            turn.state = State.CONSULT_DRAFT
             turn.ask(str(error), self.draft_buttons())
             return
+        # One file replaces the text pasted so far. The conversation row keeps where the file
+        # is, never its text: confirming reads it again.
+        form["text"] = ""
+        form["file"] = {"channel": channel, "attachment": attachment.to_dict()}
+        logger.info("draft file read in chat: %d sections", len(draft.sections))
+        await self.preview(draft)
+
+    async def draft_of(self, form: dict[str, Any]) -> SplitDraft:
+        """The draft being created: the file sent (read again) or the text pasted."""
+        file = form.get("file")
+        if not file:
+            return split_text(form["text"])
+        files = self.turn.engine.draft_files
+        if files is None:
+            raise DraftError(chat.DRAFT_FILE_UNAVAILABLE)
+        return await files.read(file["channel"], Attachment.from_dict(file["attachment"]))
+
+    def refuse_draft(self, error: DraftError) -> None:
+        """Back to sending the draft, with the reason; a file that failed is forgotten."""
+        self.turn.data["create"].pop("file", None)
+        self.turn.state = State.CONSULT_DRAFT
+        self.turn.ask(str(error), self.draft_buttons())
+
+    async def preview(self, draft: SplitDraft | None = None) -> None:
+        turn = self.turn
+        form = turn.data["create"]
+        if draft is None:
+            try:
+                draft = await self.draft_of(form)
+            except DraftError as error:
+                self.refuse_draft(error)
+                return
         shown = [
             f"{s.position}. {s.label}{'. ' + s.title if s.title else ''}"
             for s in draft.sections[:PREVIEW_SECTIONS]
@@ -1011,17 +1059,21 @@ class ConsultationChat:
         audience = ", ".join(
             [taxonomy.TARGET_GROUPS.get(g, g) for g in form["groups"]] + list(form["units"])
         )
+        text = chat.PREVIEW.format(
+            title=form["title"],
+            count=len(draft.sections),
+            sections="\n".join(_cut(line, 100) for line in shown),
+            opens=self.local(datetime.fromisoformat(form["opens_at"])),
+            closes=self.local(datetime.fromisoformat(form["closes_at"])),
+            report=report,
+            audience=audience or chat.EVERYONE,
+        )
+        name = (form.get("file") or {}).get("attachment", {}).get("file_name")
+        if name:
+            text = chat.PREVIEW_FILE.format(name=_cut(name, 100)) + text
         turn.state = State.CONSULT_CONFIRM
         turn.ask(
-            chat.PREVIEW.format(
-                title=form["title"],
-                count=len(draft.sections),
-                sections="\n".join(_cut(line, 100) for line in shown),
-                opens=self.local(datetime.fromisoformat(form["opens_at"])),
-                closes=self.local(datetime.fromisoformat(form["closes_at"])),
-                report=report,
-                audience=audience or chat.EVERYONE,
-            ),
+            text,
             [
                 [
                     Button(chat.BUTTON_CREATE, "gy:create"),
@@ -1055,7 +1107,11 @@ class ConsultationChat:
             turn.state = State.IDLE
             turn.say(str(error))
             return
-        draft = split_text(form["text"])
+        try:
+            draft = await self.draft_of(form)
+        except DraftError as error:  # the file sent is gone or changed since the preview
+            self.refuse_draft(error)
+            return
         report_due = date.fromisoformat(form["report_due"]) if form.get("report_due") else None
         consultation = await create_consultation(
             self.uow,

@@ -20,7 +20,14 @@ from handlers.calendar import WorkingCalendar, answer_due
 from handlers.codes import new_pseudonym, new_reference_code, parse_reference_code
 from handlers.consultations import OPEN_PREFIX, ConsultationChat, consultation_lines
 from handlers.messages import Attachment, Button, Event, Incoming, Outgoing
-from handlers.ports import Clock, Digests, TextAnalyzer, UnitOfWork, UnitOfWorkFactory
+from handlers.ports import (
+    Clock,
+    Digests,
+    DraftFiles,
+    TextAnalyzer,
+    UnitOfWork,
+    UnitOfWorkFactory,
+)
 from handlers.review import COMMANDS as REVIEW_COMMANDS
 from handlers.review import PREFIX as REVIEW_PREFIX
 from handlers.states import CONSULTING, DRAFTING, State
@@ -61,8 +68,11 @@ class Engine:
         digests: Digests | None = None,
         bootstrap_admin: str | None = None,
         moderator_chats: Sequence[tuple[str, str]] = (),
+        draft_files: DraftFiles | None = None,
     ) -> None:
         self.uow_factory = uow_factory
+        # Reads a consultation's draft sent as a document; None: officers paste the text.
+        self.draft_files = draft_files
         # Called after an update that queued outbox messages commits (bot.scheduler kicks).
         self.on_queued: Callable[[], None] | None = None
         self.analyzer = analyzer
@@ -206,6 +216,9 @@ class _Turn:
             await self.on_command()
         elif incoming.event is Event.UNSUPPORTED:
             self.say(texts.UNSUPPORTED.get(incoming.unsupported, texts.UNSUPPORTED["other"]))
+        elif incoming.event is Event.DOCUMENT and self.state is not State.CONSULT_DRAFT:
+            # A document is taken only as the draft of a consultation being created.
+            self.say(texts.UNSUPPORTED["document"])
         elif incoming.event is Event.BUTTON and cases.is_rate_button(incoming.payload):
             # A rating under a relayed answer: valid in any state, the draft left as it is.
             self.say(await cases.rate_button(self.uow, self.person, incoming.payload, self.now))

@@ -15,6 +15,7 @@ class Event(StrEnum):
     BUTTON = "button"
     PHOTO = "photo"
     LOCATION = "location"
+    DOCUMENT = "document"  # a file; taken only as a consultation's draft (else unsupported)
     EDITED = "edited"
     UNSUPPORTED = "unsupported"
 
@@ -29,16 +30,18 @@ class UserRef:
 
 @dataclass(frozen=True)
 class Attachment:
-    """Metadata of a photo or a location; the photo bytes stay on the channel's servers."""
+    """Metadata of a photo, a location or a document; the bytes stay on the channel's servers."""
 
-    kind: str  # "photo" or "location"
-    file_id: str | None = None
+    kind: str  # "photo", "location" or "document"
+    file_id: str | None = None  # Telegram's file id; on Zalo the file's URL
     file_unique_id: str | None = None
     width: int | None = None
     height: int | None = None
     file_size: int | None = None
     latitude: float | None = None
     longitude: float | None = None
+    file_name: str | None = None  # documents: the name the sender gave it
+    mime_type: str | None = None
 
     def to_dict(self) -> dict[str, object]:
         """Plain dict for the conversation draft (JSON)."""

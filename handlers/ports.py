@@ -8,6 +8,8 @@ from types import TracebackType
 from typing import TYPE_CHECKING, Any, Protocol
 
 from handlers.digest import Period
+from handlers.messages import Attachment
+from handlers.sections import SplitDraft
 from nlp.analyzer import Analysis, Screening
 from storage.consultation_records import (
     CommentRecord,
@@ -404,3 +406,16 @@ class Digests(Protocol):
     """Officers' digests rendered as chat text (bot wraps the SQL digest for the engine)."""
 
     async def text(self, scope: Scope, period: Period, unit_name: str) -> str: ...
+
+
+class DraftFiles(Protocol):
+    """Draft documents sent in chat, downloaded and split (bot.draft_files).
+
+    `accepts` tells whether documents sent on a channel can be read; `read` returns the split
+    draft or raises handlers.sections.DraftError with the Vietnamese message when the file is
+    refused (type, size), cannot be fetched or cannot be read.
+    """
+
+    def accepts(self, channel: str) -> bool: ...
+
+    async def read(self, channel: str, attachment: Attachment) -> SplitDraft: ...

@@ -291,6 +291,27 @@ class TelegramResident:
         self._last = update
         return await self._post(update)
 
+    async def document(
+        self,
+        file_name: str,
+        data: bytes,
+        mime_type: str = "application/octet-stream",
+        *,
+        file_size: int | None = None,
+    ) -> list[str]:
+        """Send a file (FakeTelegram serves `data` through getFile); returns the reply texts.
+        `file_size`: the size the update announces, when it is not the data's."""
+        update = tg_updates.document_update(
+            file_name,
+            mime_type,
+            user_id=self.user_id,
+            update_id=next(self._update_ids),
+            file_size=len(data) if file_size is None else file_size,
+        )
+        self.fake.files[update["message"]["document"]["file_id"]] = data
+        self._last = update
+        return await self._post(update)
+
     async def redeliver(self) -> list[str]:
         """POST the previous update again, as Telegram does after a failed answer."""
         assert self._last is not None

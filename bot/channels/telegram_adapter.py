@@ -35,8 +35,9 @@ logger = logging.getLogger(__name__)
 
 CHANNEL = "telegram"
 ALLOWED_UPDATES = ["message", "edited_message", "callback_query"]
-# Kinds of message we recognise but do not take, each with its own answer.
-UNSUPPORTED_KINDS = ("sticker", "voice", "audio", "video", "video_note", "document", "contact")
+# Kinds of message we recognise but do not take, each with its own answer. A document is taken
+# as a consultation's draft; the engine answers it as unsupported anywhere else.
+UNSUPPORTED_KINDS = ("sticker", "voice", "audio", "video", "video_note", "contact")
 MAX_ATTEMPTS_PER_UPDATE = 5
 
 
@@ -108,6 +109,16 @@ def _message_fields(message: Message) -> dict[str, Any]:
         return {"event": Event.LOCATION, "attachment": location}
     if message.text is not None:
         return {"event": Event.TEXT, "text": text}
+    if message.document is not None:
+        document = Attachment(
+            kind="document",
+            file_id=message.document.file_id,
+            file_unique_id=message.document.file_unique_id,
+            file_size=message.document.file_size,
+            file_name=message.document.file_name,
+            mime_type=message.document.mime_type,
+        )
+        return {"event": Event.DOCUMENT, "text": message.caption or "", "attachment": document}
     for kind in UNSUPPORTED_KINDS:
         if getattr(message, kind, None):
             return {"event": Event.UNSUPPORTED, "unsupported": kind}

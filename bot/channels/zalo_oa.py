@@ -87,7 +87,7 @@ USER_MESSAGE_EVENTS = frozenset(
 )
 # Message kinds we recognise but do not take, with the engine's `unsupported` key to answer.
 UNSUPPORTED_EVENTS = {
-    "user_send_file": "document",
+    "user_send_file": "document",  # a file without a URL; with one, Event.DOCUMENT
     "user_send_sticker": "sticker",
     "user_send_gif": "sticker",
     "user_send_audio": "voice",
@@ -178,6 +178,8 @@ def _message_fields(name: str, message: dict[str, Any]) -> dict[str, Any]:
             return {"event": Event.UNSUPPORTED, "unsupported": "other"}
         photo = Attachment(kind="photo", file_id=url)
         return {"event": Event.PHOTO, "text": text, "attachment": photo}
+    if name == "user_send_file":
+        return _file_fields(_first_payload(message))
     if name == "user_send_location":
         coordinates = _dict(_first_payload(message).get("coordinates"))
         latitude = _coordinate(coordinates.get("latitude"), 90.0)
@@ -187,6 +189,24 @@ def _message_fields(name: str, message: dict[str, Any]) -> dict[str, Any]:
         where = Attachment(kind="location", latitude=latitude, longitude=longitude)
         return {"event": Event.LOCATION, "attachment": where}
     return {"event": Event.UNSUPPORTED, "unsupported": UNSUPPORTED_EVENTS.get(name, "other")}
+
+
+def _file_fields(payload: dict[str, Any]) -> dict[str, Any]:
+    """A file: its URL (the id the draft reader fetches), name and size (a string in events)."""
+    url = payload.get("url")
+    if not isinstance(url, str) or not url:
+        return {"event": Event.UNSUPPORTED, "unsupported": "document"}
+    name = payload.get("name")
+    size = payload.get("size")
+    if isinstance(size, str) and size.strip().isdigit():
+        size = int(size)
+    document = Attachment(
+        kind="document",
+        file_id=url,
+        file_name=name if isinstance(name, str) and name else None,
+        file_size=size if isinstance(size, int) and not isinstance(size, bool) else None,
+    )
+    return {"event": Event.DOCUMENT, "attachment": document}
 
 
 def message_id(event: dict[str, Any]) -> str | None:

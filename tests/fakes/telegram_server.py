@@ -91,6 +91,10 @@ class FakeTelegram:
             "can_connect_to_business": False,
             "has_main_web_app": False,
         }
+        # Files users sent, by file_id, that getFile and /file/bot<token>/<path> serve; the
+        # paths downloaded, in order.
+        self.files: dict[str, bytes] = {}
+        self.downloads: list[str] = []
         self._updates: list[dict[str, Any]] = []
         self._next_update_id = 1
         self._next_message_id = 1
@@ -116,6 +120,7 @@ class FakeTelegram:
             "setwebhook": self._set_webhook,
             "deletewebhook": self._delete_webhook,
             "getwebhookinfo": self._get_webhook_info,
+            "getfile": self._get_file,
         }
 
     @staticmethod
@@ -153,6 +158,7 @@ class FakeTelegram:
         """Start serving on a random free port of 127.0.0.1."""
         app = web.Application()
         app.router.add_route("*", "/bot{token}/{method}", self._dispatch)
+        app.router.add_get("/file/bot{token}/{path:.+}", self._download)
         # A short shutdown timeout: stop() must not hang on a pending long poll.
         self._runner = web.AppRunner(app, access_log=None, shutdown_timeout=0.5)
         await self._runner.setup()
@@ -401,6 +407,31 @@ class FakeTelegram:
         else:
             message.pop("reply_markup", None)
         return self._ok(message)
+
+    async def _get_file(self, params: dict[str, Any]) -> web.Response:
+        """Answer getFile for a file in `files` with its size and download path."""
+        file_id = str(params.get("file_id", ""))
+        if file_id not in self.files:
+            return self._error(400, "Bad Request: invalid file_id")
+        return self._ok(
+            {
+                "file_id": file_id,
+                "file_unique_id": "u" + file_id[-12:],
+                "file_size": len(self.files[file_id]),
+                "file_path": f"documents/{file_id}",
+            }
+        )
+
+    async def _download(self, request: web.Request) -> web.Response:
+        """Serve a file's bytes at the path getFile gave, as Telegram's file server does."""
+        if request.match_info["token"] != self.token:
+            return web.Response(status=401)
+        path = request.match_info["path"]
+        self.downloads.append(path)
+        data = self.files.get(path.removeprefix("documents/"))
+        if data is None:
+            return web.Response(status=404)
+        return web.Response(body=data, content_type="application/octet-stream")
 
     async def _set_webhook(self, params: dict[str, Any]) -> web.Response:
         """Store the webhook parameters (dropping pending updates when asked)."""

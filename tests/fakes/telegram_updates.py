@@ -293,6 +293,7 @@ def document_update(
     *,
     message_id: int | None = None,
     date: int | None = None,
+    file_size: int = 84_211,
 ) -> dict[str, Any]:
     """Build an Update with a document attachment."""
     message_id = next(_message_ids) if message_id is None else message_id
@@ -300,7 +301,7 @@ def document_update(
         **_file_ids("BQAC", message_id),
         "file_name": file_name,
         "mime_type": mime_type,
-        "file_size": 84_211,
+        "file_size": file_size,
     }
     content: dict[str, Any] = {"document": document}
     if caption is not None:

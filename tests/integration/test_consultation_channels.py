@@ -8,18 +8,23 @@ section arrives as one message. Frozen clock: 09:30 21/11/2026."""
 
 from __future__ import annotations
 
+import io
 from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
+import docx
 import pytest
+from aiohttp import web
 from sqlalchemy import select
 
 from bot.announcements import AnnouncementPlanner
+from bot.draft_files import DOCX_MIME, ChannelDraftFiles, telegram_fetch, url_fetch
 from bot.draft_import import SAMPLE_DRAFT, read_draft
 from config import consultation_chat as chat
+from config import consultations as draft_texts
 from config import texts
 from config.consultations import STANCES
 from handlers.consultations import create_consultation
@@ -29,7 +34,15 @@ from storage import models
 from storage.consultation_records import ConsultationRecord, NewConsultation, NewSection
 from storage.db import Database
 from storage.outbox import OutboxStore
-from tests.channels import CHANNELS, NUMBERED_TAIL, Harness, channel_harness
+from tests.channels import (
+    CHANNELS,
+    NUMBERED_TAIL,
+    Harness,
+    TelegramResident,
+    ZaloOaResident,
+    channel_harness,
+    without_choices,
+)
 from tests.conftest import FrozenClock
 
 VIETNAM = ZoneInfo("Asia/Ho_Chi_Minh")
@@ -343,3 +356,144 @@ async def test_an_announcement_reaches_the_subscriber_and_opens_the_consultation
         assert opened == [chat.ASK_GROUP]
         menu = await subscriber.act("press", "gy:grp:cong_nhan")
         assert menu[0].startswith(f"📄 {consultation.title}\n")
+
+
+# --- the draft sent as a document -------------------------------------------------------------
+
+WORD_SECTIONS = [
+    ("Chương I", "NHỮNG QUY ĐỊNH CHUNG", ""),
+    ("Điều 1", "Phạm vi điều chỉnh", "Quy chế này quy định việc lấy ý kiến Nhân dân qua tin nhắn."),
+    ("Điều 2", "Đối tượng áp dụng", "Công dân cư trú trên địa bàn phường."),
+]
+DRAFT_FORM_TITLE = "Dự thảo Quy chế lấy ý kiến Nhân dân của phường"
+
+
+def word_draft() -> bytes:
+    """A .docx in Word's heading styles, as python-docx writes it."""
+    document = docx.Document()
+    document.add_heading("DỰ THẢO QUY CHẾ LẤY Ý KIẾN NHÂN DÂN", level=0)
+    document.add_paragraph("Căn cứ Luật Mặt trận Tổ quốc Việt Nam;")
+    document.add_heading("Chương I. NHỮNG QUY ĐỊNH CHUNG", level=1)
+    for label, title, body in WORD_SECTIONS[1:]:
+        document.add_heading(f"{label}. {title}", level=2)
+        document.add_paragraph(body)
+    buffer = io.BytesIO()
+    document.save(buffer)
+    return buffer.getvalue()
+
+
+async def officer_on(harness: Harness, db: Database, name: str) -> Chat:
+    """A consented person on the harness's channel, an officer of Phường Bến Thành's unit."""
+    officer = Chat(harness, name)
+    await officer.consent()
+    async with db.unit_of_work() as uow:
+        person = await uow.people.get_by_channel(harness.channel, officer.id)
+        assert person is not None
+        await uow.people.set_role(person.id, role="officer", unit_code="hcm-ben-thanh", topics=[])
+        await uow.commit()
+    form = f"Tiêu đề: {DRAFT_FORM_TITLE}\nĐóng: 20/12/2026 17:00"
+    assert await officer.act("cmd", "taoduthao", form) == [
+        chat.ASK_DRAFT_FILE.format(title=DRAFT_FORM_TITLE)
+    ]
+    return officer
+
+
+async def stored_sections(db: Database) -> list[tuple[str, str, str]]:
+    """(label, title, body) of the one consultation's sections, without the whole draft."""
+    async with db.unit_of_work() as uow:
+        [consultation] = await uow.consultations.list_all()
+        sections = await uow.consultations.sections(consultation.id, with_body=True)
+    assert consultation.title == DRAFT_FORM_TITLE
+    return [(s.label, s.title, s.body) for s in sections if s.position > 0]
+
+
+async def test_an_officer_sends_the_draft_as_a_word_file_on_telegram(
+    engine: Engine, db: Database, units: None
+) -> None:
+    async with channel_harness("telegram", db, engine) as harness:
+        telegram = harness.telegram
+        files = ChannelDraftFiles()
+        files.add("telegram", telegram_fetch(harness.telegram_adapter.bot))
+        engine.draft_files = files
+        officer = await officer_on(harness, db, "officer")
+        sender = officer.resident
+        assert isinstance(sender, TelegramResident)
+
+        # Announced over the limit: refused before anything is fetched.
+        too_big = 25 * 1024 * 1024
+        assert await sender.document("du-thao.docx", b"PK", DOCX_MIME, file_size=too_big) == [
+            draft_texts.DRAFT_TOO_LARGE.format(name="du-thao.docx", size="25,0", limit=20)
+        ]
+        assert telegram.calls_of("getFile") == [] and telegram.downloads == []
+        # A damaged PDF: fetched, then refused with the reason.
+        assert await sender.document("hong.pdf", b"%PDF-1.7\nhong", "application/pdf") == [
+            draft_texts.DRAFT_UNREADABLE.format(name="hong.pdf", kind="PDF")
+        ]
+        assert len(telegram.downloads) == 1
+
+        preview = await sender.document("du-thao.docx", word_draft(), DOCX_MIME)
+        assert preview[0].startswith(chat.PREVIEW_FILE.format(name="du-thao.docx"))
+        assert f"được tách thành {len(WORD_SECTIONS)} phần" in preview[0]
+        created = await officer.act("press", "gy:create")
+        assert created[0].startswith("Đã tạo đợt lấy ý kiến số ")
+        assert len(telegram.downloads) == 3  # read again on confirming
+        assert await stored_sections(db) == WORD_SECTIONS
+
+        # A resident's document in the ordinary conversation: the answer it always got.
+        resident = Chat(harness, "resident")
+        await resident.consent()
+        sent = resident.resident
+        assert isinstance(sent, TelegramResident)
+        assert await sent.document("don.pdf", b"%PDF-1.7", "application/pdf") == [
+            texts.UNSUPPORTED["document"]
+        ]
+        assert len(telegram.downloads) == 3
+
+
+async def test_an_officer_sends_the_draft_as_a_file_on_the_zalo_oa(
+    engine: Engine, db: Database, units: None
+) -> None:
+    served: list[str] = []
+
+    async def serve(request: web.Request) -> web.Response:
+        served.append(request.match_info["name"])
+        return web.Response(body=word_draft(), content_type="application/octet-stream")
+
+    app = web.Application()
+    app.router.add_get("/zalo-files/{name}", serve)
+    runner = web.AppRunner(app)
+    await runner.setup()
+    site = web.TCPSite(runner, "127.0.0.1", 0)
+    await site.start()
+    host, port = runner.addresses[0][:2]
+    try:
+        async with channel_harness("zalo_oa", db, engine) as harness:
+            files = ChannelDraftFiles()
+            files.add("zalo_oa", url_fetch(harness.session))
+            engine.draft_files = files
+            officer = await officer_on(harness, db, "officer")
+            sender = officer.resident
+            assert isinstance(sender, ZaloOaResident)
+
+            async def send(event: dict[str, Any]) -> list[str]:
+                return [without_choices(text) for text in await sender.send(event)]
+
+            def file_event(name: str, size: int) -> dict[str, Any]:
+                event = harness.zalo_oa.file_event(officer.id)
+                payload = event["message"]["attachments"][0]["payload"]
+                url = f"http://{host}:{port}/zalo-files/{name}"
+                payload.update(url=url, name=name, size=str(size))
+                return event
+
+            too_big = file_event("lon.docx", 21 * 1024 * 1024)
+            assert await send(too_big) == [
+                draft_texts.DRAFT_TOO_LARGE.format(name="lon.docx", size="21,0", limit=20)
+            ]
+            assert served == []
+            preview = await send(file_event("du-thao.docx", len(word_draft())))
+            assert preview[0].startswith(chat.PREVIEW_FILE.format(name="du-thao.docx"))
+            await officer.act("press", "gy:create")
+            assert served == ["du-thao.docx", "du-thao.docx"]
+            assert await stored_sections(db) == WORD_SECTIONS
+    finally:
+        await runner.cleanup()

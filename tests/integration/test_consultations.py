@@ -5,6 +5,8 @@ creation in chat, erasure, and the synthesis figures. Frozen clock: 09:30 21/11/
 
 from __future__ import annotations
 
+import json
+import uuid
 from datetime import timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -14,11 +16,13 @@ from sqlalchemy import func, select
 
 from bot.announcements import AnnouncementPlanner
 from config import consultation_chat as chat
+from config import consultations as draft_texts
 from config import texts
 from config.consultations import STANCES
 from handlers.consultations import create_consultation, section_heading
 from handlers.intake import Engine
-from handlers.sections import split_text
+from handlers.messages import Attachment, Event, Incoming
+from handlers.sections import DraftError, SplitDraft, split_text
 from storage import models
 from storage.consultation_records import ConsultationRecord, NewConsultation
 from storage.db import Database
@@ -410,3 +414,112 @@ async def test_erasure_keeps_positions_and_drops_comments(
     async with db.unit_of_work() as uow:
         subscribed = await uow.session.scalar(select(func.count()).select_from(models.Subscription))
     assert subscribed == 0
+
+
+class FakeDraftFiles:
+    """handlers.ports.DraftFiles over documents kept by file id: their text, split as a file's
+    would be, or the DraftError reading them raises. Records each read."""
+
+    def __init__(self, files: dict[str, str | DraftError]) -> None:
+        self.files = files
+        self.reads: list[str] = []
+
+    def accepts(self, channel: str) -> bool:
+        return channel == "test"
+
+    async def read(self, channel: str, attachment: Attachment) -> SplitDraft:
+        assert attachment.file_id is not None
+        self.reads.append(attachment.file_id)
+        found = self.files[attachment.file_id]
+        if isinstance(found, DraftError):
+            raise found
+        return split_text(found)
+
+
+async def send_document(person: Resident, file_id: str, name: str) -> list[str]:
+    """The person sends a document (as a channel adapter hands it to the engine)."""
+    document = Attachment(kind="document", file_id=file_id, file_name=name, file_size=4096)
+    return await person.send(
+        Incoming(
+            user=person.user,
+            chat_id=person.user.external_id,
+            update_id=f"doc-{uuid.uuid4().hex}",
+            event=Event.DOCUMENT,
+            received_at=person.engine.clock(),
+            attachment=document,
+        )
+    )
+
+
+async def conversation_of(db: Database, person: Resident) -> tuple[str, dict[str, Any]]:
+    async with db.unit_of_work() as uow:
+        found = await uow.conversations.get_for_update(person.user.channel, person.user.external_id)
+    assert found is not None
+    return found.state, found.data
+
+
+async def test_officer_sends_the_draft_as_a_document(
+    db: Database, engine: Engine, clock: FrozenClock
+) -> None:
+    unreadable = DraftError(draft_texts.DRAFT_UNREADABLE.format(name="hong.pdf", kind="PDF"))
+    files = FakeDraftFiles({"f-bad": unreadable, "f-good": DRAFT})
+    engine.draft_files = files
+    resident = await consented(engine, "gy-doc-r")
+    # Anywhere but the draft step, a document gets the answer it always got.
+    assert await send_document(resident, "f-good", "du-thao.docx") == [
+        texts.UNSUPPORTED["document"]
+    ]
+    officer = await with_role(db, engine, "gy-doc-o", "officer", "hcm-ben-thanh")
+    assert await send_document(officer, "f-good", "du-thao.docx") == [texts.UNSUPPORTED["document"]]
+    assert files.reads == []
+
+    title = "Dự thảo Báo cáo chính trị phường Bến Thành"
+    form = f"Tiêu đề: {title}\nĐóng: 20/12/2026 17:00"
+    asked = await officer.act(("cmd", "taoduthao", form))
+    assert asked == [chat.ASK_DRAFT_FILE.format(title=title)]
+    assert await officer.act(("press", "gy:draft:done")) == [chat.DRAFT_NOTHING_FILE]
+    await officer.act(("say", "Phần dán tạm, sẽ được thay bằng tệp."))
+    # A file that cannot be read: the reason, and the officer is still asked for the draft.
+    assert await send_document(officer, "f-bad", "hong.pdf") == [str(unreadable)]
+    assert (await conversation_of(db, officer))[0] == "consult_draft"
+
+    preview = await send_document(officer, "f-good", "du-thao.docx")
+    assert preview[0].startswith(chat.PREVIEW_FILE.format(name="du-thao.docx"))
+    assert "được tách thành 5 phần" in preview[0]
+    state, data = await conversation_of(db, officer)
+    # The row keeps where the file is, not its text (nor the text pasted before it).
+    assert state == "consult_confirm"
+    assert data["create"]["file"]["attachment"]["file_id"] == "f-good"
+    assert data["create"]["file"]["channel"] == "test"
+    assert data["create"]["text"] == ""
+    assert "Kinh tế của phường" not in json.dumps(data, ensure_ascii=False)
+
+    # The file is read again on confirming: gone meanwhile, nothing is stored.
+    files.files["f-good"] = unreadable
+    assert await officer.act(("press", "gy:create")) == [str(unreadable)]
+    async with db.unit_of_work() as uow:
+        assert await uow.consultations.list_all() == []
+    assert (await conversation_of(db, officer))[0] == "consult_draft"
+
+    files.files["f-good"] = DRAFT
+    await send_document(officer, "f-good", "du-thao.docx")
+    created = await officer.act(("press", "gy:create"))
+    assert created[0].startswith("Đã tạo đợt lấy ý kiến số ")
+    assert files.reads == ["f-bad", "f-good", "f-good", "f-good", "f-good"]
+    async with db.unit_of_work() as uow:
+        [consultation] = await uow.consultations.list_all()
+        sections = await uow.consultations.sections(consultation.id, with_body=True)
+    assert consultation.title == title
+    assert section_heading(sections[2]) == "I. Về phát triển kinh tế"
+    assert [s.body for s in sections[1:]] == [s.body for s in split_text(DRAFT).sections]
+
+
+async def test_without_a_file_reader_the_officer_pastes_the_draft(
+    db: Database, engine: Engine, clock: FrozenClock
+) -> None:
+    officer = await with_role(db, engine, "gy-doc-p", "officer", "hcm-ben-thanh")
+    title = "Dự thảo Báo cáo chính trị phường Bến Thành"
+    form = f"Tiêu đề: {title}\nĐóng: 20/12/2026 17:00"
+    assert await officer.act(("cmd", "taoduthao", form)) == [chat.ASK_DRAFT.format(title=title)]
+    assert await send_document(officer, "f-1", "du-thao.docx") == [chat.DRAFT_FILE_UNAVAILABLE]
+    assert (await conversation_of(db, officer))[0] == "consult_draft"

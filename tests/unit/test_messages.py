@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
+import json
 import warnings
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 import pytest
+from telegram import Update
 from telegram.error import RetryAfter
 
-from bot.channels.telegram_adapter import retry_after_seconds
+from bot.channels.telegram_adapter import retry_after_seconds, to_incoming
 from handlers.codes import ALPHABET, new_reference_code, parse_reference_code
-from handlers.messages import Button, Outgoing, split_text
+from handlers.messages import Attachment, Button, Event, Outgoing, split_text
+from tests.fakes import telegram_updates
 
 
 @pytest.mark.parametrize(
@@ -69,3 +72,26 @@ def test_retry_after_seconds_accepts_both_ptb_forms(
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         assert retry_after_seconds(RetryAfter(timedelta(seconds=3))) == 3.0
+
+
+def test_a_telegram_document_and_its_attachment_round_trip() -> None:
+    update = telegram_updates.document_update(
+        "du-thao.docx", "application/msword", update_id=7, message_id=70, file_size=4096
+    )
+    incoming = to_incoming(Update.de_json(update, None), datetime(2026, 11, 21, tzinfo=UTC))
+    assert incoming is not None and incoming.event is Event.DOCUMENT
+    sent = update["message"]["document"]
+    document = incoming.attachment
+    assert document == Attachment(
+        kind="document",
+        file_id=sent["file_id"],
+        file_unique_id=sent["file_unique_id"],
+        file_size=4096,
+        file_name="du-thao.docx",
+        mime_type="application/msword",
+    )
+    # Kept in the conversation row as JSON and read back the same.
+    assert Attachment.from_dict(json.loads(json.dumps(document.to_dict()))) == document
+    photo = Attachment(kind="photo", file_id="p", width=800)
+    assert photo.to_dict() == {"kind": "photo", "file_id": "p", "width": 800}
+    assert Attachment.from_dict(photo.to_dict()) == photo

@@ -118,13 +118,27 @@ def test_location_without_attachments_is_unsupported(zalo: FakeZaloOa) -> None:
     assert incoming.unsupported == "other"
 
 
-@pytest.mark.parametrize(
-    ("builder", "kind"), [("file_event", "document"), ("sticker_event", "sticker")]
-)
-def test_files_and_stickers_are_unsupported(zalo: FakeZaloOa, builder: str, kind: str) -> None:
-    incoming = to_incoming(getattr(zalo, builder)(USER), NOW)
+def test_stickers_are_unsupported(zalo: FakeZaloOa) -> None:
+    incoming = to_incoming(zalo.sticker_event(USER), NOW)
     assert incoming is not None
-    assert (incoming.event, incoming.unsupported) == (Event.UNSUPPORTED, kind)
+    assert (incoming.event, incoming.unsupported) == (Event.UNSUPPORTED, "sticker")
+
+
+def test_a_file_is_a_document_named_by_its_url(zalo: FakeZaloOa) -> None:
+    incoming = to_incoming(zalo.file_event(USER), NOW)
+    assert incoming is not None
+    assert incoming.event is Event.DOCUMENT
+    assert incoming.attachment == Attachment(
+        kind="document", file_id="https://file.example/a.pdf", file_name="a.pdf", file_size=1024
+    )
+
+
+def test_a_file_without_url_is_unsupported(zalo: FakeZaloOa) -> None:
+    event = zalo.file_event(USER)
+    event["message"]["attachments"][0]["payload"].pop("url")
+    incoming = to_incoming(event, NOW)
+    assert incoming is not None
+    assert (incoming.event, incoming.unsupported) == (Event.UNSUPPORTED, "document")
 
 
 def test_follow_is_a_start_command_for_the_follower(zalo: FakeZaloOa) -> None:
