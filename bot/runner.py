@@ -27,6 +27,7 @@ from bot.app import App
 from bot.channels import zalo_bot, zalo_oa, zalo_oauth
 from bot.channels.telegram_adapter import ALLOWED_UPDATES, TelegramAdapter, make_bot
 from bot.channels.telegram_outbox import TelegramButtonSender
+from bot.consultation_reports import SynthesisPlanner
 from bot.deadlines import DeadlineReminderPlanner
 from bot.draft_files import ChannelDraftFiles, telegram_fetch, url_fetch
 from bot.report_files import FileSender, telegram_file_sender
@@ -241,6 +242,7 @@ def _scheduler(
         DeadlineReminderPlanner(app.db, calendar, tz, hour=settings.digest_hour),
         AnswerReminderPlanner(app.db, calendar, tz, hour=settings.digest_hour),
         AnnouncementPlanner(app.db, tz),
+        SynthesisPlanner(app.db, tz, settings.data_dir / "reports"),
     ]
     return Scheduler(
         app.db,

@@ -199,3 +199,11 @@ LEFT = (
     "Đã thoát khỏi phần góp ý dự thảo. Các ý kiến bạn đã cho vẫn được giữ và có thể thay đổi "
     "đến khi hết hạn (gõ /duthao)."
 )
+
+# --- officers: the synthesis on the close (bot.consultation_reports) -----------------------------
+
+SYNTHESIS_READY = (
+    "📑 Đợt lấy ý kiến số {id} «{title}» đã kết thúc lúc {closes} với {count} ý kiến. "
+    "Gửi kèm: báo cáo tổng hợp (Word) theo từng phần và danh sách mọi ý kiến (Excel).{due}"
+)
+SYNTHESIS_DUE = " Hạn gửi báo cáo: {due} (gõ /xong khi đã gửi)."

@@ -180,6 +180,16 @@ class SqlConsultations:
         )
         return bool(getattr(result, "rowcount", 0))
 
+    async def closed_between(self, since: datetime, until: datetime) -> list[ConsultationRecord]:
+        """The consultations whose close falls in (since, until]."""
+        consultation = models.Consultation
+        rows = await self._session.scalars(
+            select(consultation)
+            .where(consultation.closes_at > since, consultation.closes_at <= until)
+            .order_by(consultation.closes_at, consultation.id)
+        )
+        return [_consultation(row) for row in rows]
+
     async def sections(
         self, consultation_id: int, *, with_body: bool = False
     ) -> list[SectionRecord]:

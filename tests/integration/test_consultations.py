@@ -8,13 +8,17 @@ from __future__ import annotations
 import json
 import uuid
 from datetime import timedelta
+from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
+from docx import Document
+from openpyxl import load_workbook
 from sqlalchemy import func, select
 
 from bot.announcements import AnnouncementPlanner
+from bot.consultation_reports import SynthesisPlanner
 from config import consultation_chat as chat
 from config import consultations as draft_texts
 from config import texts
@@ -523,3 +527,45 @@ async def test_without_a_file_reader_the_officer_pastes_the_draft(
     assert await officer.act(("cmd", "taoduthao", form)) == [chat.ASK_DRAFT.format(title=title)]
     assert await send_document(officer, "f-1", "du-thao.docx") == [chat.DRAFT_FILE_UNAVAILABLE]
     assert (await conversation_of(db, officer))[0] == "consult_draft"
+
+
+async def test_the_synthesis_reaches_the_issuing_units_officers_on_the_close(
+    db: Database, engine: Engine, clock: FrozenClock, tmp_path: Path
+) -> None:
+    consultation = await new_consultation(db, clock, unit_code="hcm-ben-thanh")
+    officer = await with_role(db, engine, "gy-so", "officer", "hcm-ben-thanh")
+    await with_role(db, engine, "gy-other", "officer", "hcm-sai-gon")  # another unit: nothing
+    resident = await consented(engine, "gy-sr")
+    await resident.act(("cmd", "gopy", f"{consultation.id} 2 1 Đồng ý, đề nghị thêm chỉ tiêu."))
+    planner = SynthesisPlanner(db, VIETNAM, tmp_path)
+    outbox = OutboxStore(db)
+    assert await planner.plan(clock.now - timedelta(hours=24), clock.now, outbox) == []
+    clock.advance(days=2, minutes=1)  # the close passes
+    [message] = await planner.plan(clock.now - timedelta(hours=24), clock.now, outbox)
+    assert (message.channel, message.chat_id) == ("test", officer.user.external_id)
+    assert message.text == chat.SYNTHESIS_READY.format(
+        id=consultation.id,
+        title=consultation.title,
+        closes=local(consultation.closes_at),
+        count=1,
+        due=chat.SYNTHESIS_DUE.format(due=consultation.report_due.strftime("%d/%m/%Y")),
+    )
+    docx, xlsx = (Path(name) for name in message.files)
+    assert docx.suffix == ".docx" and xlsx.suffix == ".xlsx"
+    paragraphs = [paragraph.text for paragraph in Document(str(docx)).paragraphs]
+    assert "Tổng hợp ý kiến góp ý của Nhân dân vào dự thảo Báo cáo chính trị" in "\n".join(
+        paragraphs
+    )
+    comments_sheet = list(load_workbook(xlsx, read_only=True)["Ý kiến"].values)
+    assert len(comments_sheet) == 2 and "Đồng ý, đề nghị thêm chỉ tiêu." in comments_sheet[1]
+    # Queued once: a later sweep in the grace window plans nothing more.
+    await outbox.enqueue(
+        key=message.key,
+        channel=message.channel,
+        chat_id=message.chat_id,
+        text=message.text,
+        due_at=message.due_at,
+        now=clock.now,
+        files=message.files,
+    )
+    assert await planner.plan(clock.now - timedelta(hours=24), clock.now, outbox) == []
