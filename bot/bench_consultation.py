@@ -42,7 +42,7 @@ from bot.nlp_models import build_analyzer, load_or_train_classifier
 from config import consultation_chat as chat
 from config.consultations import STANCES
 from config.settings import Settings
-from handlers.consultations import create_consultation
+from handlers.consultation_setup import create_consultation
 from handlers.intake import Engine
 from handlers.messages import Event, Incoming, UserRef
 from handlers.sections import split_text

@@ -19,17 +19,16 @@ from config import consultation_chat as chat
 from config import consultation_cli as texts
 from config.consultations import REPORT_THEME_MIN_SIZE, REPORT_THEMES, STANCES
 from config.settings import Settings
-from handlers.consultations import (
+from handlers.consultation_setup import (
     FormError,
-    audience_phrase,
     check_report_due,
     check_window,
     create_consultation,
     parse_date,
     parse_datetime,
     parse_groups,
-    section_heading,
 )
+from handlers.consultations import audience_phrase, section_heading
 from handlers.sections import DraftError
 from nlp.locality import LocalityIndex
 from storage.consultation_records import CommentRow, ConsultationSummary, NewConsultation

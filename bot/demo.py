@@ -18,7 +18,7 @@ from bot.channels.shell_adapter import parse_line
 from bot.consultation_cli import write_report
 from bot.draft_import import SAMPLE_DRAFT, read_draft
 from config import consultation_chat, texts
-from handlers.consultations import create_consultation
+from handlers.consultation_setup import create_consultation
 from handlers.intake import Engine
 from handlers.messages import Event, Incoming, Outgoing, UserRef
 from nlp.pii import redact

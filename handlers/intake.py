@@ -18,6 +18,7 @@ from config import consultation_chat, taxonomy, texts
 from handlers import cases, roles
 from handlers.calendar import WorkingCalendar, answer_due
 from handlers.codes import new_pseudonym, new_reference_code, parse_reference_code
+from handlers.consultation_setup import DraftCreation
 from handlers.consultations import OPEN_PREFIX, ConsultationChat, consultation_lines
 from handlers.messages import Attachment, Button, Event, Incoming, Outgoing
 from handlers.ports import (
@@ -235,15 +236,21 @@ class _Turn:
             if choice == "":
                 self.say(texts.STALE_BUTTON)
                 if self.state in CONSULTING:
-                    await ConsultationChat(self).reprompt()
+                    await self.consultation_step().reprompt()
                 else:
                     self.prompt()
             elif self.state in CONSULTING:
-                await ConsultationChat(self).on_input(choice)
+                await self.consultation_step().on_input(choice)
             else:
                 await self.on_input(choice)
         await self.persist()
         return self.replies
+
+    def consultation_step(self) -> ConsultationChat | DraftCreation:
+        """Who takes a consultation state: an officer setting one up, or a resident in one."""
+        if self.state in (State.CONSULT_DRAFT, State.CONSULT_CONFIRM):
+            return DraftCreation(self)
+        return ConsultationChat(self)
 
     def is_moderation(self) -> bool:
         """A review-queue button or command: taken from any chat, a moderators' group too."""
@@ -330,7 +337,7 @@ class _Turn:
             elif command == "huydangky":
                 await consultation.unsubscribe()
             else:
-                await consultation.start_creating(args)
+                await DraftCreation(self).start_creating(args)
         elif command in ("huy", "cancel") and self.state in CONSULTING:
             self.clear_draft()
             self.state = State.IDLE

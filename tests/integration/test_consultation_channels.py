@@ -27,7 +27,7 @@ from config import consultation_chat as chat
 from config import consultations as draft_texts
 from config import texts
 from config.consultations import STANCES
-from handlers.consultations import create_consultation
+from handlers.consultation_setup import create_consultation
 from handlers.intake import Engine
 from handlers.sections import pages, summary
 from storage import models

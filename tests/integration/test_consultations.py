@@ -23,7 +23,8 @@ from config import consultation_chat as chat
 from config import consultations as draft_texts
 from config import texts
 from config.consultations import STANCES
-from handlers.consultations import create_consultation, section_heading
+from handlers.consultation_setup import create_consultation
+from handlers.consultations import section_heading
 from handlers.intake import Engine
 from handlers.messages import Attachment, Event, Incoming
 from handlers.sections import DraftError, SplitDraft, split_text
