@@ -209,8 +209,6 @@ def check_report_due(report_due: date | None, closes_at: datetime, tz: tzinfo) -
         raise FormError(chat.FORM_REPORT_BEFORE_CLOSE.format(due=report_due.strftime("%d/%m/%Y")))
 
 
-# --- the conversation ---------------------------------------------------------------------------
-
 # --- the conversation -----------------------------------------------------------------------------
 
 
