@@ -57,5 +57,6 @@ async def build_app(settings: Settings, *, clock: Clock = system_clock) -> App:
         digests=ChatDigests(db, tz, clock),
         bootstrap_admin=settings.bootstrap_admin,
         moderator_chats=settings.moderator_chat_list,
+        rate_limit=settings.rate_limit_per_minute or None,
     )
     return App(settings=settings, db=db, localities=localities, engine=engine, analyzer=analyzer)

@@ -54,6 +54,9 @@ class Settings(BaseSettings):
     # Chats that receive the review queue (and urgent alerts), same form, e.g. a moderators'
     # Telegram group "telegram:-1001234567890"; unset: each moderator in their own chat.
     moderator_chats: str = Field("", validation_alias=_env("YKIEN_MODERATOR_CHATS"))
+    # Messages one person may send per minute on a public channel; past it, one polite notice
+    # and the rest of the minute is dropped. 0: no limit.
+    rate_limit_per_minute: int = Field(20, ge=0, validation_alias=_env("YKIEN_RATE_LIMIT"))
 
     # The scheduler (digests, reminders) runs in one process: the holder of a PostgreSQL
     # advisory lock. Off: this process never schedules.

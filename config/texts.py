@@ -145,6 +145,10 @@ STAFF_HELP = (
     "/sua MÃ linhvuc=… loai=… — sửa nhãn; /truc bat|tat — nhận cảnh báo khẩn ngay."
 )
 UNKNOWN_COMMAND = "Bot không hiểu lệnh «{command}». Gửi /trogiup để xem các lệnh."
+RATE_LIMITED = (
+    "Bạn đang gửi quá nhanh (hơn {limit} tin nhắn mỗi phút). Các tin nhắn tiếp theo trong phút "
+    "này sẽ không được xử lý; bạn vui lòng đợi khoảng {seconds} giây rồi gửi lại."
+)
 CHOOSE_FROM_OPTIONS = "Bạn vui lòng chọn một mục trong danh sách (bấm nút hoặc gõ số thứ tự)."
 STALE_BUTTON = "Nút này đã hết hiệu lực. Bạn làm tiếp theo hướng dẫn mới nhất."
 UNSUPPORTED = {

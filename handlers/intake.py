@@ -39,6 +39,11 @@ from storage.records import AttachmentRecord, NewSubmission, PersonRecord
 
 logger = logging.getLogger(__name__)
 
+# The host's own terminal and the demo: never rate limited.
+LOCAL_CHANNELS = frozenset({"shell", "demo"})
+# A submission from someone who flooded within this time is flagged spam, with this evidence.
+FLOOD_MEMORY = timedelta(hours=1)
+FLOOD_FLAG = {"code": "spam", "evidence": [{"start": 0, "end": 0, "text": "", "source": "flood"}]}
 # Consultations on drafts (handlers.consultations).
 CONSULTATION_COMMANDS = ("duthao", "gopy", "dangky", "huydangky", "taoduthao")
 
@@ -70,8 +75,11 @@ class Engine:
         bootstrap_admin: str | None = None,
         moderator_chats: Sequence[tuple[str, str]] = (),
         draft_files: DraftFiles | None = None,
+        rate_limit: int | None = None,
     ) -> None:
         self.uow_factory = uow_factory
+        # Updates one resident may send per minute (None: no limit).
+        self.rate_limit = rate_limit
         # Reads a consultation's draft sent as a document; None: officers paste the text.
         self.draft_files = draft_files
         # Called after an update that queued outbox messages commits (bot.scheduler kicks).
@@ -212,6 +220,8 @@ class _Turn:
             self.state = State.IDLE
         if self.person is not None:
             self.person = await self.engine.officers.bootstrap(self.uow, self.person, self.now)
+        if await self.flooded():
+            return self.replies  # consumed: claimed, nothing else stored
 
         if incoming.event is Event.COMMAND:
             await self.on_command()
@@ -251,6 +261,42 @@ class _Turn:
         if self.state in (State.CONSULT_DRAFT, State.CONSULT_CONFIRM):
             return DraftCreation(self)
         return ConsultationChat(self)
+
+    async def flooded(self) -> bool:
+        """Whether this update is over the sender's per-minute limit; the first one over it
+        gets a polite notice (and an audit row), the rest of the minute is dropped silently.
+
+        Counted in the database, so the limit holds across worker processes. Staff are not
+        limited (a moderator works a queue fast), nor the host's own terminal and demo.
+        """
+        limit = self.engine.rate_limit
+        user = self.incoming.user
+        if limit is None or user.channel in LOCAL_CHANNELS:
+            return False
+        if self.person is not None and self.person.role in roles.STAFF:
+            return False
+        window = self.now.replace(second=0, microsecond=0)
+        count = await self.uow.rate_windows.hit(user.channel, user.external_id, window)
+        if count <= limit:
+            return False
+        if count == limit + 1:
+            wait = 60 - (self.now - window).seconds
+            self.say(texts.RATE_LIMITED.format(limit=limit, seconds=wait))
+            await self.uow.rate_windows.mark_limited(user.channel, user.external_id, self.now)
+            await self.uow.audit.add(
+                actor=self.person.pseudonym if self.person else "anonymous",
+                action="flood.limited",
+                at=self.now,
+                details={"channel": user.channel, "limit": limit},
+            )
+            logger.warning("sender over %d updates/min on %s: dropped", limit, user.channel)
+        return True
+
+    async def flooded_lately(self) -> bool:
+        """Whether the sender went over the rate limit within FLOOD_MEMORY."""
+        user = self.incoming.user
+        since = self.now - FLOOD_MEMORY
+        return await self.uow.rate_windows.limited_since(user.channel, user.external_id, since)
 
     def is_moderation(self) -> bool:
         """A review-queue button or command: taken from any chat, a moderators' group too."""
@@ -740,6 +786,9 @@ class _Turn:
             attachments.append(AttachmentRecord(**draft["location"]))
         locality = draft.get("locality") or {}
         analysis = self.engine.analyzer.analyse(draft["text"], declared_kind=draft["kind"])
+        flags = [flag.to_dict() for flag in analysis.flags]
+        if not any(flag["code"] == "spam" for flag in flags) and await self.flooded_lately():
+            flags.append(FLOOD_FLAG)  # a flood is a spam signal: the moderators see it
         submission = await self.uow.submissions.add(
             NewSubmission(
                 code=code,
@@ -758,7 +807,7 @@ class _Turn:
                 topic_confidence=analysis.topic.confidence,
                 predicted_kind=analysis.kind.code,
                 kind_confidence=analysis.kind.confidence,
-                flags=tuple(flag.to_dict() for flag in analysis.flags),
+                flags=tuple(flags),
                 needs_review=analysis.needs_review,
                 answer_due_at=self.answer_due_at(draft["kind"]),
             )
@@ -790,7 +839,7 @@ class _Turn:
                 "kind": submission.kind,
                 "channel": submission.channel,
                 "topic": submission.topic,
-                "flags": list(analysis.flag_codes),
+                "flags": [flag["code"] for flag in flags],
                 "cluster": cluster.id,
                 "cluster_size": cluster.size,
             },
@@ -800,7 +849,7 @@ class _Turn:
             submission.code,
             submission.kind,
             submission.topic,
-            ",".join(analysis.flag_codes) or "-",
+            ",".join(flag["code"] for flag in flags) or "-",
         )
         topic = taxonomy.TOPICS.get(analysis.topic.code, analysis.topic.code)
         receipt = texts.RECEIPT.format(code=submission.code, topic=topic)

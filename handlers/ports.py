@@ -212,6 +212,16 @@ class InboundUpdates(Protocol):
     async def claim(self, channel: str, update_id: str, at: datetime) -> bool: ...
 
 
+class RateWindows(Protocol):
+    """Updates per identity and minute (storage.repositories.SqlRateWindows)."""
+
+    async def hit(self, channel: str, external_id: str, window_start: datetime) -> int: ...
+
+    async def mark_limited(self, channel: str, external_id: str, at: datetime) -> None: ...
+
+    async def limited_since(self, channel: str, external_id: str, since: datetime) -> bool: ...
+
+
 class AuditLog(Protocol):
     """Append-only audit log."""
 
@@ -374,6 +384,7 @@ class UnitOfWork(Protocol):
     submissions: Submissions
     clusters: Clusters
     updates: InboundUpdates
+    rate_windows: RateWindows
     audit: AuditLog
     units: Units
     invites: Invites

@@ -525,3 +525,17 @@ class Subscription(Base):
     )
     notice_version: Mapped[str] = mapped_column(String(16))
     subscribed_at: Mapped[datetime] = mapped_column(UtcDateTime())
+
+
+class RateWindow(Base):
+    """How many updates a channel identity sent in its current one-minute window (one row per
+    identity, rewritten as windows pass: no clean-up needed)."""
+
+    __tablename__ = "rate_windows"
+
+    channel: Mapped[str] = mapped_column(String(16), primary_key=True)
+    external_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    window_start: Mapped[datetime] = mapped_column(UtcDateTime())
+    count: Mapped[int] = mapped_column(Integer)
+    # The last time the identity went over the limit: its next submission is flagged spam.
+    limited_at: Mapped[datetime | None] = mapped_column(UtcDateTime())

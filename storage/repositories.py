@@ -10,7 +10,7 @@ from datetime import datetime
 from types import TracebackType
 from typing import Any
 
-from sqlalchemy import TextClause, bindparam, delete, select, text, update
+from sqlalchemy import TextClause, bindparam, case, delete, select, text, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from storage import models
@@ -655,6 +655,51 @@ class SqlInboundUpdates:
         return bool(getattr(result, "rowcount", 0))
 
 
+class SqlRateWindows:
+    """Per-identity counts of updates in one-minute windows."""
+
+    def __init__(self, session: AsyncSession) -> None:
+        self._session = session
+
+    async def hit(self, channel: str, external_id: str, window_start: datetime) -> int:
+        """Count one update in the window starting at `window_start`; the count so far.
+
+        One statement, so concurrent workers never lose a count: a new window restarts at 1.
+        """
+        window = models.RateWindow
+        insert = dialect_insert(self._session, window).values(
+            channel=channel, external_id=external_id, window_start=window_start, count=1
+        )
+        same_window = window.window_start == insert.excluded.window_start
+        stmt = insert.on_conflict_do_update(
+            index_elements=["channel", "external_id"],
+            set_={
+                "count": case((same_window, window.count + 1), else_=1),
+                "window_start": insert.excluded.window_start,
+            },
+        ).returning(window.count)
+        return int(await self._session.scalar(stmt) or 0)
+
+    async def mark_limited(self, channel: str, external_id: str, at: datetime) -> None:
+        """Remember that the identity went over the limit at `at`."""
+        window = models.RateWindow
+        await self._session.execute(
+            update(window)
+            .where(window.channel == channel, window.external_id == external_id)
+            .values(limited_at=at)
+        )
+
+    async def limited_since(self, channel: str, external_id: str, since: datetime) -> bool:
+        """Whether the identity went over the limit at or after `since`."""
+        window = models.RateWindow
+        found = await self._session.scalar(
+            select(window.limited_at).where(
+                window.channel == channel, window.external_id == external_id
+            )
+        )
+        return found is not None and found >= since
+
+
 class SqlAuditLog:
     """Append-only audit log."""
 
@@ -723,6 +768,7 @@ class SqlUnitOfWork:
         self.submissions = SqlSubmissions(self.session)
         self.clusters = SqlClusters(self.session)
         self.updates = SqlInboundUpdates(self.session)
+        self.rate_windows = SqlRateWindows(self.session)
         self.audit = SqlAuditLog(self.session)
         self.units = SqlUnits(self.session)
         self.invites = SqlInvites(self.session)

@@ -40,6 +40,7 @@ TABLES += ("deadline_done", "deadlines")
 TABLES += ("answers",)
 TABLES += ("followups", "label_corrections")
 TABLES += ("consultation_comments", "consultation_sections", "consultations", "subscriptions")
+TABLES += ("rate_windows",)
 
 
 async def _admin(statement: str) -> None:
