@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import hmac
-import json
 import logging
 from typing import TYPE_CHECKING
 
 from aiohttp import web
 from telegram import Update
 
+from bot import json_body
 from bot.channels.telegram_adapter import TelegramAdapter
 
 if TYPE_CHECKING:
@@ -42,7 +42,7 @@ async def telegram_webhook(request: web.Request) -> web.Response:
         logger.warning("telegram webhook: wrong or missing secret from %s", request.remote)
         return web.json_response({"ok": False}, status=403)
     try:
-        data = json.loads(await request.read())
+        data = json_body.loads(await request.read())
     except (ValueError, UnicodeDecodeError):
         return web.json_response({"ok": False, "error": "malformed JSON"}, status=400)
     adapter = request.app[TELEGRAM_ADAPTER]

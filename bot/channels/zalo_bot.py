@@ -24,6 +24,7 @@ from typing import Any
 import aiohttp
 from aiohttp import web
 
+from bot import json_body
 from bot.web import MAX_BODY_BYTES, secrets_match
 from handlers.intake import Engine
 from handlers.messages import Attachment, Event, Incoming, Outgoing, UserRef, split_text
@@ -464,7 +465,7 @@ class ZaloBotAdapter:
         if len(raw) > MAX_BODY_BYTES:  # an app built with a larger client_max_size
             return too_large
         try:
-            data = json.loads(raw)
+            data = json_body.loads(raw)
         except (ValueError, UnicodeDecodeError):
             return web.json_response({"ok": False, "error": "malformed JSON"}, status=400)
         body = unwrap(data)

@@ -14,7 +14,6 @@ import asyncio
 import contextlib
 import hashlib
 import hmac
-import json
 import logging
 import math
 import weakref
@@ -25,6 +24,7 @@ from typing import Any
 import aiohttp
 from aiohttp import web
 
+from bot import json_body
 from bot.channels.zalo_oauth import (
     REFRESH_TOKEN_INVALID,
     REQUEST_TIMEOUT,
@@ -369,7 +369,7 @@ class ZaloOaAdapter:
         if len(raw) > MAX_BODY_BYTES:
             return _json({"error": "body too large"}, 413)
         try:
-            event = json.loads(raw)
+            event = json_body.loads(raw)
         except (ValueError, UnicodeDecodeError):
             return _json({"error": "malformed JSON"}, 400)
         if not isinstance(event, dict):
