@@ -31,6 +31,7 @@ from bot.consultation_reports import SynthesisPlanner
 from bot.deadlines import DeadlineReminderPlanner
 from bot.draft_files import ChannelDraftFiles, telegram_fetch, url_fetch
 from bot.report_files import FileSender, telegram_file_sender
+from bot.retention import RetentionPlanner
 from bot.scheduler import (
     ButtonSender,
     DigestRecipient,
@@ -244,6 +245,8 @@ def _scheduler(
         AnnouncementPlanner(app.db, tz),
         SynthesisPlanner(app.db, tz, settings.data_dir / "reports"),
     ]
+    if settings.retention_days:
+        planners.append(RetentionPlanner(app.db, settings.retention_days))
     return Scheduler(
         app.db,
         clock=app.engine.clock,

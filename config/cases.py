@@ -21,6 +21,8 @@ TRANSITIONS: dict[str, frozenset[str]] = {
     ANSWERED: frozenset({CLOSED, IN_PROGRESS}),
     ESCALATED: frozenset({IN_PROGRESS, ANSWERED, CLOSED}),
 }
+# A case in one of these statuses is over: its raw texts are kept YKIEN_RETENTION_DAYS after.
+RETENTION_STATUSES = (CLOSED, NOT_COMPETENT)
 # The officer commands that set a status (/traloi sets ANSWERED with the answer itself).
 STATUS_COMMANDS: dict[str, str] = {
     "xuly": IN_PROGRESS,

@@ -57,6 +57,9 @@ class Settings(BaseSettings):
     # Messages one person may send per minute on a public channel; past it, one polite notice
     # and the rest of the minute is dropped. 0: no limit.
     rate_limit_per_minute: int = Field(20, ge=0, validation_alias=_env("YKIEN_RATE_LIMIT"))
+    # Days after a case closes (or a consultation ends) that its raw texts are kept; then only
+    # the redacted texts remain (phone numbers, ID numbers, addresses... replaced). 0: forever.
+    retention_days: int = Field(365, ge=0, validation_alias=_env("YKIEN_RETENTION_DAYS"))
 
     # The scheduler (digests, reminders) runs in one process: the holder of a PostgreSQL
     # advisory lock. Off: this process never schedules.

@@ -350,6 +350,18 @@ class SqlConsultations:
         assert comment_id is not None  # the conflicting row exists: erasure deletes no rows
         return int(comment_id), False
 
+    async def erase_raw_before(self, before: datetime, at: datetime) -> int:
+        """Drop the raw comment texts of consultations closed before `before` (the redacted
+        ones stay for the report); returns how many."""
+        comment, consultation = models.ConsultationComment, models.Consultation
+        closed = select(consultation.id).where(consultation.closes_at < before)
+        result = await self._session.execute(
+            update(comment)
+            .where(comment.consultation_id.in_(closed), comment.text.is_not(None))
+            .values(text=None, updated_at=at)
+        )
+        return int(getattr(result, "rowcount", 0) or 0)
+
     async def erase_person(self, person_id: int, at: datetime) -> int:
         """Drop a person's comment texts; their positions stay counted. Returns rows changed."""
         comment = models.ConsultationComment

@@ -158,6 +158,8 @@ class Submission(Base):
     status_changed_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
     rating: Mapped[int | None] = mapped_column(Integer)
     rated_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
+    # When the retention job replaced the raw text by its redacted form (migration 0014).
+    raw_erased_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
 
 
 class Cluster(Base):

@@ -344,6 +344,59 @@ class SqlSubmissions:
         )
         return [_submission(row) for row in rows]
 
+    async def due_for_retention(
+        self, statuses: Sequence[str], before: datetime, limit: int
+    ) -> list[tuple[int, str, list[tuple[int, str]]]]:
+        """Cases in `statuses` since before `before` whose raw text is still there:
+        (id, text, [(follow-up id, text)]), oldest first."""
+        submission = models.Submission
+        rows = (
+            await self._session.execute(
+                select(submission.id, submission.text)
+                .where(
+                    submission.status.in_(statuses),
+                    submission.status_changed_at < before,
+                    submission.raw_erased_at.is_(None),
+                )
+                .order_by(submission.id)
+                .limit(limit)
+            )
+        ).all()
+        followups: dict[int, list[tuple[int, str]]] = {}
+        if rows:
+            found = await self._session.execute(
+                select(models.Followup.submission_id, models.Followup.id, models.Followup.text)
+                .where(models.Followup.submission_id.in_([row.id for row in rows]))
+                .order_by(models.Followup.id)
+            )
+            for submission_id, followup_id, text in found:
+                followups.setdefault(submission_id, []).append((followup_id, text))
+        return [(row.id, row.text, followups.get(row.id, [])) for row in rows]
+
+    async def erase_raw(
+        self,
+        texts: Sequence[tuple[int, str]],
+        followup_texts: Sequence[tuple[int, str]],
+        at: datetime,
+    ) -> None:
+        """Put the redacted texts in place of the raw ones and drop the photos and locations."""
+        ids = [submission_id for submission_id, _ in texts]
+        await self._session.execute(
+            delete(models.Attachment).where(models.Attachment.submission_id.in_(ids))
+        )
+        for submission_id, redacted in texts:
+            await self._session.execute(
+                update(models.Submission)
+                .where(models.Submission.id == submission_id)
+                .values(text=redacted, raw_erased_at=at, updated_at=at)
+            )
+        for followup_id, redacted in followup_texts:
+            await self._session.execute(
+                update(models.Followup)
+                .where(models.Followup.id == followup_id)
+                .values(text=redacted)
+            )
+
     async def anonymise_person(self, person_id: int, placeholder: str, at: datetime) -> int:
         """Replace a person's texts, drop their attachments and unlink them; counts survive."""
         ids = select(models.Submission.id).where(models.Submission.person_id == person_id)
