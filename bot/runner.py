@@ -30,6 +30,7 @@ from bot.channels.telegram_outbox import TelegramButtonSender
 from bot.consultation_reports import SynthesisPlanner
 from bot.deadlines import DeadlineReminderPlanner
 from bot.draft_files import ChannelDraftFiles, telegram_fetch, url_fetch
+from bot.metrics import Metrics
 from bot.report_files import FileSender, telegram_file_sender
 from bot.retention import RetentionPlanner
 from bot.scheduler import (
@@ -157,7 +158,8 @@ async def run_channels(app: App, stop: asyncio.Event, *, serve: bool) -> None:
             pollers.append(("scheduler", scheduler.run))
 
         if serve or routes:
-            runner = web.AppRunner(build_web_app(**routes))  # type: ignore[arg-type]
+            metrics = Metrics(app.engine, app.db)
+            runner = web.AppRunner(build_web_app(**routes, metrics=metrics))  # type: ignore[arg-type]
             await runner.setup()
             stack.push_async_callback(runner.cleanup)
             await web.TCPSite(runner, settings.http_host, settings.http_port).start()

@@ -15,6 +15,7 @@ from bot.channels.telegram_adapter import TelegramAdapter
 if TYPE_CHECKING:
     from bot.channels.zalo_bot import ZaloBotAdapter
     from bot.channels.zalo_oa import ZaloOaAdapter
+    from bot.metrics import Metrics
 
 logger = logging.getLogger(__name__)
 
@@ -66,10 +67,13 @@ def build_web_app(
     telegram_secret: str = "",
     zalo_bot: ZaloBotAdapter | None = None,
     zalo_oa: ZaloOaAdapter | None = None,
+    metrics: Metrics | None = None,
 ) -> web.Application:
     """The aiohttp application with the routes of the configured channels."""
     app = web.Application(client_max_size=MAX_BODY_BYTES)
     app.router.add_get("/healthz", healthz)
+    if metrics is not None:
+        app.router.add_get("/metrics", metrics.handler)
     if telegram is not None:
         app[TELEGRAM_ADAPTER] = telegram
         app[TELEGRAM_SECRET] = telegram_secret

@@ -11,6 +11,7 @@ import logging
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, time, timedelta, tzinfo
+from time import perf_counter
 from typing import Any
 
 from config import calendar as calendar_config
@@ -84,6 +85,10 @@ class Engine:
         self.draft_files = draft_files
         # Called after an update that queued outbox messages commits (bot.scheduler kicks).
         self.on_queued: Callable[[], None] | None = None
+        # Called after each update with (channel, seconds, whether it was handled without an
+        # error); bot.metrics counts them. `in_flight` is the updates being handled right now.
+        self.on_handled: Callable[[str, float, bool], None] | None = None
+        self.in_flight = 0
         self.analyzer = analyzer
         self.localities = localities
         self.clock = clock
@@ -106,6 +111,19 @@ class Engine:
 
     async def handle(self, incoming: Incoming) -> list[Outgoing]:
         """Process one update; a re-delivered update returns no replies and changes nothing."""
+        started = perf_counter()
+        self.in_flight += 1
+        handled = False
+        try:
+            replies = await self._handle(incoming)
+            handled = True
+            return replies
+        finally:
+            self.in_flight -= 1
+            if self.on_handled is not None:
+                self.on_handled(incoming.user.channel, perf_counter() - started, handled)
+
+    async def _handle(self, incoming: Incoming) -> list[Outgoing]:
         now = self.clock()
         async with self.uow_factory() as uow:
             if not await uow.updates.claim(incoming.user.channel, incoming.update_id, now):

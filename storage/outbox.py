@@ -11,7 +11,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from sqlalchemy import or_, select, text, update
+from sqlalchemy import func, or_, select, text, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from storage import models
@@ -70,6 +70,14 @@ class OutboxStore:
             )  # fmt: skip
             await uow.commit()
             return added
+
+    async def backlog(self, *, max_attempts: int) -> int:
+        """Messages not sent yet that will still be tried (due now or later)."""
+        async with self._db.engine.connect() as conn:
+            count = await conn.scalar(
+                select(func.count()).where(Outbox.sent_at.is_(None), Outbox.attempts < max_attempts)
+            )
+            return int(count or 0)
 
     async def has(self, key: str) -> bool:
         """Whether a message with this key was ever enqueued."""

@@ -1,0 +1,69 @@
+"""`GET /metrics` in the Prometheus text format: updates received, handled and failed per
+channel, how long handling took, how many are being handled now, and the outbox backlog."""
+
+from __future__ import annotations
+
+from aiohttp import web
+from prometheus_client import (
+    CONTENT_TYPE_LATEST,
+    CollectorRegistry,
+    Counter,
+    Gauge,
+    Histogram,
+    generate_latest,
+)
+
+from handlers.intake import Engine
+from storage.db import Database
+from storage.outbox import OutboxStore
+
+# Seconds: a chat answer is expected well under a second; the tail shows trouble.
+LATENCY_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0)
+# The scheduler's attempts per message (bot.scheduler.Scheduler's default).
+MAX_ATTEMPTS = 5
+
+
+class Metrics:
+    """This process's figures, in a registry of its own (so tests can build several)."""
+
+    def __init__(self, engine: Engine, db: Database) -> None:
+        self.registry = CollectorRegistry()
+        self._engine = engine
+        self._outbox = OutboxStore(db)
+        self.received = Counter(
+            "ykien_updates_received", "Updates that reached the engine.", ["channel"],
+            registry=self.registry,
+        )  # fmt: skip
+        self.processed = Counter(
+            "ykien_updates_processed", "Updates handled without an error.", ["channel"],
+            registry=self.registry,
+        )  # fmt: skip
+        self.failed = Counter(
+            "ykien_updates_failed", "Updates whose handling raised (the sender retries).",
+            ["channel"], registry=self.registry,
+        )  # fmt: skip
+        self.latency = Histogram(
+            "ykien_update_seconds", "Time to handle one update.", ["channel"],
+            buckets=LATENCY_BUCKETS, registry=self.registry,
+        )  # fmt: skip
+        self.queue_depth = Gauge(
+            "ykien_updates_in_flight", "Updates being handled now.", registry=self.registry
+        )
+        self.outbox_backlog = Gauge(
+            "ykien_outbox_backlog", "Outgoing messages not sent yet (with attempts left).",
+            registry=self.registry,
+        )  # fmt: skip
+        engine.on_handled = self.observe
+
+    def observe(self, channel: str, seconds: float, ok: bool) -> None:
+        """Count one handled update (the engine calls this)."""
+        self.received.labels(channel).inc()
+        (self.processed if ok else self.failed).labels(channel).inc()
+        self.latency.labels(channel).observe(seconds)
+
+    async def handler(self, _request: web.Request) -> web.Response:
+        """The scrape: the gauges read now, then every series."""
+        self.queue_depth.set(self._engine.in_flight)
+        self.outbox_backlog.set(await self._outbox.backlog(max_attempts=MAX_ATTEMPTS))
+        body = generate_latest(self.registry)
+        return web.Response(body=body, headers={"Content-Type": CONTENT_TYPE_LATEST})
