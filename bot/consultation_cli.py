@@ -27,8 +27,9 @@ from handlers.consultation_setup import (
     parse_date,
     parse_datetime,
     parse_groups,
+    schedule_report,
 )
-from handlers.consultations import audience_phrase, section_heading
+from handlers.consultations import audience_phrase
 from handlers.sections import DraftError
 from nlp.locality import LocalityIndex
 from storage.consultation_records import CommentRow, ConsultationSummary, NewConsultation
@@ -215,7 +216,7 @@ async def show(db: Database, args: argparse.Namespace, tz: tzinfo) -> None:
     for section in sections:
         print(
             texts.SHOW_SECTION.format(
-                position=section.position, heading=section_heading(section), chars=len(section.body)
+                position=section.position, heading=section.heading, chars=len(section.body)
             )
         )
 
@@ -244,8 +245,10 @@ async def edit(db: Database, args: argparse.Namespace, tz: tzinfo) -> None:
         if not fields:
             raise InputError(texts.NOTHING_TO_EDIT)
         await uow.consultations.update(args.id, now, **fields)
-        if args.report_due and consultation.deadline_code:
-            await _move_deadline(uow, consultation.deadline_code, report_due, now)
+        edited = await uow.consultations.get(args.id)
+        assert edited is not None
+        if edited.report_due is not None and {"title", "report_due"} & set(fields):
+            await schedule_report(uow, edited, now)  # the deadline follows its date and title
         await uow.audit.add(
             actor="cli",
             action="consultation.edited",
@@ -255,29 +258,6 @@ async def edit(db: Database, args: argparse.Namespace, tz: tzinfo) -> None:
         )
         await uow.commit()
     print(texts.EDITED.format(id=args.id, fields=", ".join(sorted(fields))))
-
-
-async def _move_deadline(uow: object, code: str, due: object, now: datetime) -> None:
-    """Point the consultation's one-off report deadline at the new date."""
-    from dataclasses import replace
-
-    from storage.deadline_records import NewDeadline
-
-    deadlines = uow.deadlines  # type: ignore[attr-defined]
-    stored = await deadlines.get_by_code(code)
-    if stored is None:
-        return
-    moved = NewDeadline(
-        code=stored.code,
-        title=stored.title,
-        recurrence=stored.recurrence,
-        due_date=due,  # type: ignore[arg-type]
-        unit_codes=stored.unit_codes,
-        unit_kinds=stored.unit_kinds,
-        offsets=stored.offsets,
-        roles=stored.roles,
-    )
-    await deadlines.upsert([replace(moved)], now)
 
 
 async def edit_section(db: Database, args: argparse.Namespace, _tz: tzinfo) -> None:

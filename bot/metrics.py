@@ -13,14 +13,13 @@ from prometheus_client import (
     generate_latest,
 )
 
+from bot.scheduler import MAX_ATTEMPTS
 from handlers.intake import Engine
 from storage.db import Database
 from storage.outbox import OutboxStore
 
 # Seconds: a chat answer is expected well under a second; the tail shows trouble.
 LATENCY_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0)
-# The scheduler's attempts per message (bot.scheduler.Scheduler's default).
-MAX_ATTEMPTS = 5
 
 
 class Metrics:

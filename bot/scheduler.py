@@ -48,6 +48,8 @@ RETRY_DELAYS = tuple(timedelta(minutes=m) for m in (1, 5, 30, 120))
 # Between sweeps, due messages (answers, alerts, the review queue) are sent this often, and at
 # once when this process queued one (`Scheduler.kick`).
 DELIVERY_SECONDS = 5.0
+# Attempts per outgoing message before it is given up.
+MAX_ATTEMPTS = 5
 
 
 class ButtonSender(Protocol):
@@ -306,7 +308,7 @@ class Scheduler:
         file_senders: dict[str, FileSender] | None = None,
         button_senders: dict[str, ButtonSender] | None = None,
         grace: timedelta = timedelta(hours=24),
-        max_attempts: int = 5,
+        max_attempts: int = MAX_ATTEMPTS,
     ) -> None:
         self.outbox = OutboxStore(db)
         self.lock = SchedulerLock(db)

@@ -60,6 +60,7 @@ SECTION_WHOLE = "Cho ý kiến chung về toàn văn dự thảo «{title}»."
 SECTION_EMPTY = "(Phần này chỉ có tiêu đề.)"
 CURRENT = "\n\nÝ kiến hiện tại của bạn: {stance}{comment}. Bạn có thể thay đổi đến {closes}."
 CURRENT_COMMENT = " — «{text}»"
+CURRENT_COMMENT_CHARS = 200  # a comment quoted under its section is shortened to this
 ASK_STANCE = "\n\nÝ kiến của bạn về phần này:"
 # Under each section: the one-message form for this section (its number is its position).
 QUICK_HINT = "\n\n(Góp ý nhanh cho phần này: /gopy {id} {position} 1|2|3 [nội dung])"
@@ -143,6 +144,8 @@ FORM_FIELDS: dict[str, str] = {
     "don vi": "units",
     "thong bao": "announcement",
 }
+# The form's required lines, by field, as the officer writes them.
+FORM_REQUIRED: dict[str, str] = {"title": "Tiêu đề", "closes": "Đóng"}
 FORM_MISSING = "Thiếu mục «{field}». " + "Xem mẫu: gõ /taoduthao."
 FORM_BAD_LINE = "Không hiểu dòng «{line}» (cần dạng «Mục: nội dung»)."
 FORM_UNKNOWN_FIELD = (

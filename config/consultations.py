@@ -72,7 +72,6 @@ DOCX_TABLE_HEADER: tuple[str, ...] = (
 )
 DOCX_TABLE_TOTAL = "Tổng cộng"
 DOCX_RESULTS_SECTIONS = "2. Ý kiến cụ thể theo từng phần của dự thảo"
-DOCX_SECTION_NAME = "{label}. {title}"  # a section without title is named by its label alone
 DOCX_SECTION_COUNTS = (
     "Có {total} ý kiến: {stances}; trong đó {with_text} ý kiến có nội dung góp ý cụ thể."
 )

@@ -12,11 +12,14 @@ from dataclasses import dataclass
 from datetime import date, datetime, tzinfo
 from typing import TYPE_CHECKING, Any
 
+from config import calendar as calendar_config
 from config import consultation_chat as chat
 from config import taxonomy, texts
+from handlers.deadlines import parse_day
+from handlers.digest_text import shorten
 from handlers.messages import Attachment, Button, Event
 from handlers.ports import UnitOfWork
-from handlers.sections import DraftError, SplitDraft, split_text
+from handlers.sections import DraftError, SplitDraft, check_length, split_text
 from handlers.states import State
 from nlp.text import fold
 from storage.consultation_records import ConsultationRecord, NewConsultation, NewSection
@@ -29,17 +32,9 @@ if TYPE_CHECKING:  # handlers.intake imports this module
 logger = logging.getLogger(__name__)
 
 TITLE_MAX_CHARS = 500
-DRAFT_MAX_CHARS = 1_000_000
 PREVIEW_SECTIONS = 15
 # Officers and admins create consultations in chat.
 CREATORS = frozenset({"officer", "admin"})
-# The reminders of the report deadline: working days before it (as the deadlines file's default).
-REPORT_REMINDER_OFFSETS = (5, 2, 0)
-
-
-def _cut(text: str, limit: int) -> str:
-    text = " ".join(text.split())
-    return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
 
 
 async def create_consultation(
@@ -53,24 +48,8 @@ async def create_consultation(
     """Store a consultation; with a report date, a one-off deadline reminds the issuing unit's
     officers (or the admins, when no unit issued it). Audited."""
     consultation = await uow.consultations.add(new, sections, whole_label, now)
-    deadline_code = None
-    if new.report_due is not None:
-        deadline_code = f"gop-y-{consultation.id}"
-        await uow.deadlines.upsert(
-            [
-                NewDeadline(
-                    code=deadline_code,
-                    title=chat.DEADLINE_TITLE.format(title=_cut(new.title, 200)),
-                    recurrence=ONCE,
-                    due_date=new.report_due,
-                    unit_codes=(new.unit_code,) if new.unit_code else (),
-                    offsets=REPORT_REMINDER_OFFSETS,
-                    roles=() if new.unit_code else ("admin",),
-                )
-            ],
-            now,
-        )
-        await uow.consultations.update(consultation.id, now, deadline_code=deadline_code)
+    if consultation.report_due is not None:
+        consultation = await schedule_report(uow, consultation, now)
     await uow.audit.add(
         actor=new.created_by,
         action="consultation.created",
@@ -81,9 +60,34 @@ async def create_consultation(
             "unit": new.unit_code,
             "opens_at": new.opens_at.isoformat(),
             "closes_at": new.closes_at.isoformat(),
-            "deadline": deadline_code,
+            "deadline": consultation.deadline_code,
         },
     )
+    return consultation
+
+
+async def schedule_report(
+    uow: UnitOfWork, consultation: ConsultationRecord, now: datetime
+) -> ConsultationRecord:
+    """Put the synthesis report's due date on the deadlines (created, or moved and renamed):
+    reminders go to the issuing unit's officers, or to the admins when no unit issued it."""
+    assert consultation.report_due is not None
+    code = f"gop-y-{consultation.id}"
+    await uow.deadlines.upsert(
+        [
+            NewDeadline(
+                code=code,
+                title=chat.DEADLINE_TITLE.format(title=shorten(consultation.title, 200)),
+                recurrence=ONCE,
+                due_date=consultation.report_due,
+                unit_codes=(consultation.unit_code,) if consultation.unit_code else (),
+                offsets=calendar_config.REMINDER_OFFSETS,
+                roles=() if consultation.unit_code else ("admin",),
+            )
+        ],
+        now,
+    )
+    await uow.consultations.update(consultation.id, now, deadline_code=code)
     found = await uow.consultations.get(consultation.id)
     assert found is not None
     return found
@@ -123,13 +127,9 @@ def parse_datetime(value: str, tz: tzinfo) -> datetime:
 
 
 def parse_date(value: str) -> date:
-    """ "22/12/2026" as a date."""
-    match = re.fullmatch(r"\s*(\d{1,2})/(\d{1,2})/(\d{4})\s*", value)
+    """ "22/12/2026" (or ISO) as a date."""
     try:
-        if not match:
-            raise ValueError(value)
-        day, month, year = (int(part) for part in match.groups())
-        return date(year, month, day)
+        return parse_day(value)
     except ValueError as error:
         raise FormError(chat.FORM_BAD_DATE.format(value=value.strip()[:40])) from error
 
@@ -167,7 +167,7 @@ def parse_form(
         if key is None:
             raise FormError(chat.FORM_UNKNOWN_FIELD.format(field=name.strip()[:40]))
         fields[key] = value.strip()
-    for key, label in (("title", "Tiêu đề"), ("closes", "Đóng")):
+    for key, label in chat.FORM_REQUIRED.items():
         if not fields.get(key):
             raise FormError(chat.FORM_MISSING.format(field=label))
     title = fields["title"]
@@ -313,11 +313,10 @@ class DraftCreation:
             turn.ask(nothing, self.draft_buttons())
             return
         text = (form.get("text", "") + "\n" + turn.incoming.text).strip()
-        if len(text) > DRAFT_MAX_CHARS:
-            turn.ask(
-                texts.TEXT_TOO_LONG.format(length=len(text), limit=DRAFT_MAX_CHARS),
-                self.draft_buttons(),
-            )
+        try:
+            check_length(len(text))  # the same limit as a draft file's
+        except DraftError as error:
+            turn.ask(str(error), self.draft_buttons())
             return
         form["text"] = text
         turn.ask(chat.DRAFT_APPENDED.format(chars=len(text)), self.draft_buttons())
@@ -386,7 +385,7 @@ class DraftCreation:
         text = chat.PREVIEW.format(
             title=form["title"],
             count=len(draft.sections),
-            sections="\n".join(_cut(line, 100) for line in shown),
+            sections="\n".join(shorten(line, 100) for line in shown),
             opens=self.local(datetime.fromisoformat(form["opens_at"])),
             closes=self.local(datetime.fromisoformat(form["closes_at"])),
             report=report,
@@ -394,7 +393,7 @@ class DraftCreation:
         )
         name = (form.get("file") or {}).get("attachment", {}).get("file_name")
         if name:
-            text = chat.PREVIEW_FILE.format(name=_cut(name, 100)) + text
+            text = chat.PREVIEW_FILE.format(name=shorten(name, 100)) + text
         turn.state = State.CONSULT_CONFIRM
         turn.ask(
             text,

@@ -19,10 +19,13 @@ from typing import TYPE_CHECKING, Any
 from config import consultation_chat as chat
 from config import taxonomy, texts
 from config.consultations import STANCES
+from handlers.digest_text import shorten
 from handlers.messages import Button, Event
 from handlers.ports import UnitOfWork
+from handlers.review import URGENT_FLAGS
+from handlers.roles import descendants
 from handlers.sections import pages, summary
-from handlers.states import State
+from handlers.states import CONSULTING, State
 from nlp import duplicates
 from nlp.text import fold
 from storage.consultation_records import (
@@ -39,7 +42,6 @@ if TYPE_CHECKING:  # handlers.intake imports this module
 logger = logging.getLogger(__name__)
 
 OPEN_PREFIX = "gy:open:"  # an announcement's button: valid in any state
-URGENT_FLAGS = frozenset({"khan_cap", "de_doa"})
 
 
 # --- pure helpers ---------------------------------------------------------------------------------
@@ -77,18 +79,10 @@ def attribute_unit(
     the issuing unit itself — as the seeds' member organisations each gather their members'."""
     if issuer_code is None:
         return None
-    children: dict[str, list[UnitRecord]] = {}
-    for unit in units:
-        if unit.parent_code:
-            children.setdefault(unit.parent_code, []).append(unit)
     if group:
-        queue = [issuer_code]
-        while queue:
-            level = sorted(children.get(queue.pop(0), []), key=lambda u: u.code)
-            for unit in level:
-                if unit.target_group == group:
-                    return unit.code
-            queue.extend(unit.code for unit in level)
+        for unit in descendants(units, issuer_code):  # breadth first: the nearest first
+            if unit.target_group == group:
+                return unit.code
     return issuer_code
 
 
@@ -101,16 +95,10 @@ def audience_phrase(
     return ", ".join(parts) or chat.EVERYONE
 
 
-def section_heading(section: SectionRecord) -> str:
-    """ "Điều 5. Quyền của công dân", or the label alone."""
-    if section.position == WHOLE_DRAFT:
-        return chat.MENU_WHOLE
-    return f"{section.label}. {section.title}" if section.title else section.label
-
-
-def _cut(text: str, limit: int) -> str:
-    text = " ".join(text.split())
-    return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
+def opened_consultation(payload: str) -> int | None:
+    """The consultation an "open" button (a list's, an announcement's) names; None otherwise."""
+    number = payload[len(OPEN_PREFIX) :] if payload.startswith(OPEN_PREFIX) else ""
+    return int(number) if number.isdigit() else None
 
 
 async def consultation_lines(uow: UnitOfWork, person: PersonRecord) -> list[str]:
@@ -121,7 +109,7 @@ async def consultation_lines(uow: UnitOfWork, person: PersonRecord) -> list[str]
         lines.append(chat.MY_DATA_COMMENTS.format(count=len(given)))
     for comment in given:
         section = await uow.consultations.section(comment.consultation_id, comment.section_position)
-        label = section_heading(section) if section else str(comment.section_position)
+        label = section.heading if section else str(comment.section_position)
         lines.append(
             chat.MY_DATA_COMMENT.format(
                 id=comment.consultation_id,
@@ -182,8 +170,9 @@ class ConsultationChat:
             await self.on_input(None)
 
     async def on_list(self, choice: str | None) -> None:
-        if choice and choice.startswith(OPEN_PREFIX) and choice[len(OPEN_PREFIX) :].isdigit():
-            await self.open(int(choice[len(OPEN_PREFIX) :]))
+        consultation_id = opened_consultation(choice or "")
+        if consultation_id is not None:
+            await self.open(consultation_id)
         else:
             self.turn.say(texts.CHOOSE_FROM_OPTIONS)
             await self.list_or_open("")
@@ -210,7 +199,7 @@ class ConsultationChat:
         rows = [
             [
                 Button(
-                    _cut(
+                    shorten(
                         chat.LIST_ITEM.format(title=c.title, closes=self.local(c.closes_at)),
                         chat.BUTTON_CHARS,
                     ),
@@ -305,14 +294,7 @@ class ConsultationChat:
             )
         else:
             return consultation
-        if turn.state in (
-            State.CONSULT_LIST,
-            State.CONSULT_GROUP,
-            State.CONSULT_UNIT,
-            State.CONSULT_MENU,
-            State.CONSULT_SECTION,
-            State.CONSULT_COMMENT,
-        ):
+        if turn.state in CONSULTING:
             turn.clear_draft()
             turn.state = State.IDLE
         return None
@@ -329,11 +311,9 @@ class ConsultationChat:
             return
         turn.clear_draft()
         self.place["id"] = consultation.id
-        given = await self.given(consultation.id)
-        if given:
-            # Declared on an earlier visit: the latest position carries it.
-            latest = max(given, key=lambda c: c.updated_at)
-            self.place.update(group=latest.target_group, unit=latest.unit_code)
+        if await self.given(consultation.id):
+            group, unit = await self.known_profile(consultation)
+            self.place.update(group=group, unit=unit)
             await self.show_menu(consultation)
             return
         self.prompt_group(consultation)
@@ -341,8 +321,8 @@ class ConsultationChat:
     async def known_profile(
         self, consultation: ConsultationRecord
     ) -> tuple[str | None, str | None]:
-        """The group and unit declared on this consultation before (for /gopy)."""
-        assert self.turn.person is not None
+        """The group and unit declared on this consultation before (the latest position carries
+        them); without any, no group and the unit the comment would count under."""
         given = await self.given(consultation.id)
         if given:
             latest = max(given, key=lambda c: c.updated_at)
@@ -385,13 +365,11 @@ class ConsultationChat:
         if len(consultation.audience_units) > 1:
             await self.prompt_unit(consultation)
             return
-        if consultation.audience_units:
-            self.place["unit"] = consultation.audience_units[0]
-        else:
-            self.place["unit"] = await self.derived_unit(consultation, group or None)
+        self.place["unit"] = await self.derived_unit(consultation, group or None)
         await self.show_menu(consultation)
 
     async def derived_unit(self, consultation: ConsultationRecord, group: str | None) -> str | None:
+        """The unit a comment counts under when the resident does not choose one."""
         if len(consultation.audience_units) == 1:
             return consultation.audience_units[0]
         return attribute_unit(consultation.unit_code, group, await self.uow.units.list_all())
@@ -406,7 +384,7 @@ class ConsultationChat:
     async def prompt_unit(self, consultation: ConsultationRecord) -> None:
         names = await self.unit_names(consultation.audience_units)
         rows = [
-            [Button(_cut(names[code], chat.BUTTON_CHARS), f"gy:unit:{code}")]
+            [Button(shorten(names[code], chat.BUTTON_CHARS), f"gy:unit:{code}")]
             for code in consultation.audience_units
         ]
         self.turn.state = State.CONSULT_UNIT
@@ -448,7 +426,7 @@ class ConsultationChat:
         rows = []
         for section in sections[page * size : (page + 1) * size]:
             mark = chat.MARK_GIVEN if section.position in given else ""
-            label = _cut(mark + section_heading(section), chat.BUTTON_CHARS)
+            label = shorten(mark + section.heading, chat.BUTTON_CHARS)
             rows.append([Button(label, f"gy:sec:{section.position}")])
         nav = []
         if page > 0:
@@ -541,7 +519,11 @@ class ConsultationChat:
         text = chat.SECTION.format(label=heading, title=title, text=body).strip()
         mine = await self.comment_on(consultation, position)
         if mine is not None:
-            comment = chat.CURRENT_COMMENT.format(text=_cut(mine.text, 200)) if mine.text else ""
+            comment = (
+                chat.CURRENT_COMMENT.format(text=shorten(mine.text, chat.CURRENT_COMMENT_CHARS))
+                if mine.text
+                else ""
+            )
             text += chat.CURRENT.format(
                 stance=STANCES.get(mine.stance, mine.stance),
                 comment=comment,
@@ -613,7 +595,7 @@ class ConsultationChat:
         self.turn.ask(
             chat.ASK_COMMENT.format(
                 stance=STANCES.get(stance, stance),
-                label=section_heading(section),
+                label=section.heading,
                 limit=chat.COMMENT_MAX_CHARS,
             ),
             rows,
@@ -695,19 +677,15 @@ class ConsultationChat:
             at=now,
         )
         self._given.pop(consultation.id, None)
-        text_changed = created or before is None or before.text != comment
-        if text_changed and not created:
+        text_changed = before is None or before.text != comment
+        if text_changed and before is not None:
             await uow.comment_clusters.release(comment_id, now)
         if text_changed and analysis is not None:
-            signature = duplicates.signature(analysis.redacted)
             await uow.comment_clusters.assign(
                 submission_id=comment_id,
                 scope=f"gy:{consultation.id}:{section.position}",
-                signature=signature,
-                band_keys=duplicates.band_keys(signature),
-                similarity=duplicates.similarity,
-                threshold=duplicates.SIMILAR,
                 at=now,
+                **duplicates.assignment(analysis.redacted),
             )
         logger.info(
             "comment %s on consultation %s %s (flags: %s)",
@@ -717,11 +695,11 @@ class ConsultationChat:
             ",".join(flags) or "-",
         )
         receipt = (chat.SAVED if created else chat.CHANGED).format(
-            label=section_heading(section),
+            label=section.heading,
             stance=STANCES[stance],
             comment=chat.WITH_COMMENT if comment else "",
             closes=self.local(consultation.closes_at),
         )
-        if URGENT_FLAGS & set(flags):
+        if set(URGENT_FLAGS) & set(flags):
             receipt = texts.EMERGENCY_ADVICE + "\n\n" + receipt
         turn.say(receipt)

@@ -20,7 +20,7 @@ from handlers import cases, roles
 from handlers.calendar import WorkingCalendar, answer_due
 from handlers.codes import new_pseudonym, new_reference_code, parse_reference_code
 from handlers.consultation_setup import DraftCreation
-from handlers.consultations import OPEN_PREFIX, ConsultationChat, consultation_lines
+from handlers.consultations import ConsultationChat, consultation_lines, opened_consultation
 from handlers.messages import Attachment, Button, Event, Incoming, Outgoing
 from handlers.ports import (
     Clock,
@@ -32,6 +32,7 @@ from handlers.ports import (
 )
 from handlers.review import COMMANDS as REVIEW_COMMANDS
 from handlers.review import PREFIX as REVIEW_PREFIX
+from handlers.review import URGENT_FLAGS
 from handlers.states import CONSULTING, DRAFTING, State
 from nlp import duplicates
 from nlp.locality import LocalityIndex
@@ -253,12 +254,11 @@ class _Turn:
             self.say(await cases.rate_button(self.uow, self.person, incoming.payload, self.now))
         elif (
             incoming.event is Event.BUTTON
-            and incoming.payload.startswith(OPEN_PREFIX)
-            and incoming.payload[len(OPEN_PREFIX) :].isdigit()
+            and (opened := opened_consultation(incoming.payload)) is not None
             and self.person is not None
         ):
             # An announcement's "Góp ý ngay": valid in any state.
-            await ConsultationChat(self).open(int(incoming.payload[len(OPEN_PREFIX) :]))
+            await ConsultationChat(self).open(opened)
         else:
             choice = self.resolve_choice()
             if choice == "":
@@ -831,7 +831,6 @@ class _Turn:
             )
         )
         # Redacted: a phone number written in groups would otherwise read as house numbers.
-        signature = duplicates.signature(analysis.redacted)
         cluster = await self.uow.clusters.assign(
             submission_id=submission.id,
             scope=duplicates.cluster_scope(
@@ -839,11 +838,8 @@ class _Turn:
                 locality.get("province_code"),
                 self.now.astimezone(self.engine.display_tz).date(),
             ),
-            signature=signature,
-            band_keys=duplicates.band_keys(signature),
-            similarity=duplicates.similarity,
-            threshold=duplicates.SIMILAR,
             at=self.now,
+            **duplicates.assignment(analysis.redacted),
         )
         # Flagged or unsure: into the moderators' queue (urgent ones alert them at once).
         review_state = await self.engine.officers.review.queue(self.uow, submission, self.now)
@@ -871,7 +867,7 @@ class _Turn:
         )
         topic = taxonomy.TOPICS.get(analysis.topic.code, analysis.topic.code)
         receipt = texts.RECEIPT.format(code=submission.code, topic=topic)
-        if {"khan_cap", "de_doa"} & set(analysis.flag_codes):
+        if set(URGENT_FLAGS) & set(analysis.flag_codes):
             receipt = texts.EMERGENCY_ADVICE + "\n\n" + receipt
         if submission.kind in texts.KIND_PROCEDURE:
             receipt += "\n\n" + texts.KIND_PROCEDURE[submission.kind]

@@ -26,6 +26,7 @@ import hashlib
 import zlib
 from collections.abc import Iterable, Sequence
 from datetime import date
+from typing import Any
 
 import numpy as np
 
@@ -194,6 +195,18 @@ def similarity(a: Sequence[int], b: Sequence[int]) -> float:
         informative += 1
         same += x == y
     return same / informative if informative else 0.0
+
+
+def assignment(text: str) -> dict[str, Any]:
+    """What storage's `Clusters.assign` needs of a (redacted) text besides the member, scope and
+    time: its signature, band keys, and the similarity function and threshold to join by."""
+    sig = signature(text)
+    return {
+        "signature": sig,
+        "band_keys": band_keys(sig),
+        "similarity": similarity,
+        "threshold": SIMILAR,
+    }
 
 
 def signature_to_bytes(sig: Sequence[int]) -> bytes:

@@ -32,6 +32,14 @@ class SectionRecord:
     body: str
     level: int
 
+    @property
+    def heading(self) -> str:
+        """ "Điều 5. Quyền của công dân", or the label alone (the whole draft's is its label)."""
+        label, title = self.label.strip(), self.title.strip()
+        if not title or not label:
+            return label or title
+        return f"{label.rstrip('.')}. {title}"
+
 
 @dataclass(frozen=True)
 class NewConsultation:

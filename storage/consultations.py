@@ -458,7 +458,8 @@ class SqlConsultations:
         by_section: dict[int, dict[str, int]] = {s.id: zero() for s in sections}
         with_text: dict[int, int] = dict.fromkeys(by_section, 0)
         rows = await self._session.execute(
-            select(comment.section_id, comment.stance, func.count(), func.count(comment.text))
+            # The redacted text: it outlives the raw one (retention), and goes with it on erasure.
+            select(comment.section_id, comment.stance, func.count(), func.count(comment.redacted))
             .where(mine)
             .group_by(comment.section_id, comment.stance)
         )
@@ -636,16 +637,6 @@ class SqlConsultations:
                 for row in batch
             ]
             last_id = batch[-1].id
-
-    async def unit_codes(self, consultation_id: int) -> list[str]:
-        """The units the comments were attributed to."""
-        comment = models.ConsultationComment
-        rows = await self._session.scalars(
-            select(comment.unit_code)
-            .where(comment.consultation_id == consultation_id, comment.unit_code.is_not(None))
-            .distinct()
-        )
-        return [code for code in rows if code]
 
 
 def _add_up(counts: Any, into: dict[str, int]) -> dict[str, int]:

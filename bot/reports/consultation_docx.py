@@ -75,12 +75,7 @@ def percent(count: int, total: int) -> str:
 
 def section_name(section: SectionSummary) -> str:
     """A section as the report names it: "Điều 5. Tên điều", or its label alone."""
-    label, title = _clean(section.section.label.strip()), _clean(section.section.title.strip())
-    if not title:
-        return label
-    if not label:
-        return title
-    return texts.DOCX_SECTION_NAME.format(label=label.rstrip("."), title=title)
+    return _clean(section.section.heading)
 
 
 def _total(stances: Mapping[str, int]) -> int:

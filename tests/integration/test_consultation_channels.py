@@ -28,6 +28,7 @@ from config import consultations as draft_texts
 from config import texts
 from config.consultations import STANCES
 from handlers.consultation_setup import create_consultation
+from handlers.digest_text import shorten
 from handlers.intake import Engine
 from handlers.sections import pages, summary
 from storage import models
@@ -259,7 +260,7 @@ async def test_a_position_paged_given_changed_and_refused_after_the_close(
         # messages of the flow), and the comment is kept on request.
         current = chat.CURRENT.format(
             stance="Tán thành một phần",
-            comment=chat.CURRENT_COMMENT.format(text=COMMENT[:199].rstrip() + "…"),
+            comment=chat.CURRENT_COMMENT.format(text=shorten(COMMENT, chat.CURRENT_COMMENT_CHARS)),
             closes=closes,
         )
         assert len(COMMENT) > 200

@@ -24,7 +24,6 @@ from config import consultations as draft_texts
 from config import texts
 from config.consultations import STANCES
 from handlers.consultation_setup import create_consultation
-from handlers.consultations import section_heading
 from handlers.intake import Engine
 from handlers.messages import Attachment, Event, Incoming
 from handlers.sections import DraftError, SplitDraft, split_text
@@ -394,7 +393,7 @@ async def test_officer_creates_in_chat_with_a_deadline(
         consultation.closes_at.astimezone(VIETNAM).strftime("%d/%m/%Y %H:%M") == "20/12/2026 17:00"
     )
     assert [s.position for s in sections] == list(range(len(sections)))
-    assert section_heading(sections[2]) == "I. Về phát triển kinh tế"
+    assert sections[2].heading == "I. Về phát triển kinh tế"
     assert deadline is not None and deadline.unit_codes == ("hcm-ben-thanh",)
     assert deadline.due_date is not None and deadline.due_date.isoformat() == "2026-12-22"
     assert consultation.deadline_code == deadline.code
@@ -515,7 +514,7 @@ async def test_officer_sends_the_draft_as_a_document(
         [consultation] = await uow.consultations.list_all()
         sections = await uow.consultations.sections(consultation.id, with_body=True)
     assert consultation.title == title
-    assert section_heading(sections[2]) == "I. Về phát triển kinh tế"
+    assert sections[2].heading == "I. Về phát triển kinh tế"
     assert [s.body for s in sections[1:]] == [s.body for s in split_text(DRAFT).sections]
 
 
