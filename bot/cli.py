@@ -20,11 +20,13 @@ from bot import (
     bench_broadcast,
     bench_consultation,
     bench_dedup,
+    bench_intake,
     consultation_cli,
     deadlines,
     digest_cli,
     nlp_cli,
     units_cli,
+    workers,
     zalo_cli,
 )
 from bot.app import App, build_app
@@ -52,9 +54,29 @@ async def cmd_run(app: App, _args: argparse.Namespace) -> None:
     await run_channels(app, _stop_event(), serve=False)
 
 
-async def cmd_serve(app: App, _args: argparse.Namespace) -> None:
+async def cmd_serve(app: App, args: argparse.Namespace) -> None:
     """Like `run`, but Telegram and Zalo Bot take webhooks and /healthz always answers."""
-    await run_channels(app, _stop_event(), serve=True)
+    stop = _stop_event()
+    if args.worker_process:
+        # A worker of `serve --workers N`: it shares the port with its siblings, and stops when
+        # its parent is gone (killed outright, it could not stop us), or it would serve on.
+        watch = asyncio.create_task(workers.stop_when_orphaned(stop))
+    await run_channels(app, stop, serve=True, reuse_port=args.worker_process)
+    if args.worker_process:
+        watch.cancel()
+
+
+def serve_workers(settings: Settings, count: int) -> None:
+    """`serve --workers N` (N > 1): prepare once, then supervise N serving processes."""
+    if settings.resolved_database_url.startswith("sqlite"):
+        raise UsageError(
+            "Several workers need PostgreSQL: set YKIEN_DATABASE_URL (SQLite: one process)."
+        )
+    asyncio.run(workers.prepare(settings))
+    try:
+        workers.Supervisor(count).run()
+    except workers.WorkersFailed as error:
+        raise UsageError(str(error)) from error
 
 
 async def cmd_shell(app: App, args: argparse.Namespace) -> None:
@@ -97,12 +119,26 @@ async def cmd_db_upgrade(settings: Settings) -> None:
         await db.dispose()
 
 
+def _positive(value: str) -> int:
+    number = int(value)
+    if number < 1:
+        raise argparse.ArgumentTypeError("must be 1 or more")
+    return number
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser of every subcommand."""
     parser = argparse.ArgumentParser(prog="ykien", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
     sub.add_parser("run", help="run every configured channel (polling, or webhooks where set)")
-    sub.add_parser("serve", help="like run, with webhooks for every channel and /healthz")
+    serve = sub.add_parser("serve", help="like run, with webhooks for every channel and /healthz")
+    serve.add_argument(
+        "--workers",
+        type=_positive,
+        default=1,
+        help="processes sharing the port (more than 1 needs PostgreSQL)",
+    )
+    serve.add_argument(workers.WORKER_FLAG, action="store_true", help=argparse.SUPPRESS)
     shell = sub.add_parser("shell", help="chat with the bot in the terminal")
     shell.add_argument("--user", default="local", help="identity of the terminal resident")
     demo = sub.add_parser("demo", help="run sample conversations on the configured database")
@@ -138,6 +174,14 @@ def build_parser() -> argparse.ArgumentParser:
     )
     consultation.add_argument("--concurrency", type=int, default=8)
     consultation.add_argument("--database-url", help="an EMPTY database (default: SQLite)")
+    intake = bench_sub.add_parser("intake", help="webhook updates/s and latency vs bare aiohttp")
+    intake.add_argument("--db", choices=("sqlite", "postgresql"), default="sqlite")
+    intake.add_argument("--database-url", help="with --db postgresql: a scratch database")
+    intake.add_argument("--workers", type=_positive, default=1)
+    intake.add_argument("--seconds", type=float, default=10.0)
+    # Telegram's default for a webhook (setWebhook max_connections).
+    intake.add_argument("--connections", type=_positive, default=40)
+    intake.add_argument("--runs", type=_positive, default=3)
     bench_dedup = bench_sub.add_parser("dedup", help="near-duplicate grouping at scale")
     bench_dedup.add_argument("--rows", type=int, default=100_000)
     bench_dedup.add_argument("--database-url", help="default: a throw-away SQLite file")
@@ -160,6 +204,8 @@ def _bench(args: argparse.Namespace, settings: Settings) -> None:
         result = digest_cli.bench(args)
     elif args.bench_command == "consultation":
         result = bench_consultation.main_sync(args, settings)
+    elif args.bench_command == "intake":
+        result = bench_intake.main(args, settings)
     elif args.bench_command == "broadcast":
         print(bench_broadcast.main_sync(args.messages))
         return
@@ -215,6 +261,8 @@ def main(argv: list[str] | None = None) -> int:
             consultation_cli.run(args, settings)
         elif args.command == "bench":
             _bench(args, settings)
+        elif args.command == "serve" and args.workers > 1 and not args.worker_process:
+            serve_workers(settings, args.workers)
         else:
             asyncio.run(_main(args, settings))
     except nlp_cli.InputError as error:

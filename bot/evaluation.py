@@ -95,7 +95,7 @@ def _labelled(
     labels: list[str] = []
     for line, row in enumerate(_read_csv(path, all_columns), start=2):
         raw = (row.get(label_column) or "").strip()
-        if not raw.isdigit() or int(raw) >= len(names):
+        if not raw.isdecimal() or len(raw) > 9 or int(raw) >= len(names):  # not "²"
             raise DatasetError(f"{path}: record {line}: bad {label_column} {raw!r}")
         if row.get(text_column) is None:
             raise DatasetError(f"{path}: record {line}: missing {text_column}")

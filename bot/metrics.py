@@ -1,5 +1,6 @@
 """`GET /metrics` in the Prometheus text format: updates received, handled and failed per
-channel, how long handling took, how many are being handled now, and the outbox backlog."""
+channel, how long handling took, how many are being handled now, the inbox backlog (webhook
+updates waiting) and the outbox backlog."""
 
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ from prometheus_client import (
     generate_latest,
 )
 
+from bot.inbox import Inbox
 from bot.scheduler import MAX_ATTEMPTS
 from handlers.intake import Engine
 from storage.db import Database
@@ -25,9 +27,10 @@ LATENCY_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0
 class Metrics:
     """This process's figures, in a registry of its own (so tests can build several)."""
 
-    def __init__(self, engine: Engine, db: Database) -> None:
+    def __init__(self, engine: Engine, db: Database, inbox: Inbox | None = None) -> None:
         self.registry = CollectorRegistry()
         self._engine = engine
+        self._inbox = inbox
         self._outbox = OutboxStore(db)
         self.received = Counter(
             "ykien_updates_received", "Updates that reached the engine.", ["channel"],
@@ -48,6 +51,10 @@ class Metrics:
         self.queue_depth = Gauge(
             "ykien_updates_in_flight", "Updates being handled now.", registry=self.registry
         )
+        self.inbox_backlog = Gauge(
+            "ykien_inbox_backlog", "Webhook updates stored and not handled yet (every process).",
+            registry=self.registry,
+        )  # fmt: skip
         self.outbox_backlog = Gauge(
             "ykien_outbox_backlog", "Outgoing messages not sent yet (with attempts left).",
             registry=self.registry,
@@ -64,5 +71,7 @@ class Metrics:
         """The scrape: the gauges read now, then every series."""
         self.queue_depth.set(self._engine.in_flight)
         self.outbox_backlog.set(await self._outbox.backlog(max_attempts=MAX_ATTEMPTS))
+        if self._inbox is not None:
+            self.inbox_backlog.set(await self._inbox.store.pending())
         body = generate_latest(self.registry)
         return web.Response(body=body, headers={"Content-Type": CONTENT_TYPE_LATEST})

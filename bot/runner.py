@@ -30,6 +30,7 @@ from bot.channels.telegram_outbox import TelegramButtonSender
 from bot.consultation_reports import SynthesisPlanner
 from bot.deadlines import DeadlineReminderPlanner
 from bot.draft_files import ChannelDraftFiles, telegram_fetch, url_fetch
+from bot.inbox import Inbox
 from bot.metrics import Metrics
 from bot.report_files import FileSender, telegram_file_sender
 from bot.retention import RetentionPlanner
@@ -46,6 +47,8 @@ from config import texts
 from config.settings import Settings
 from handlers.messages import Outgoing, split_text
 from storage.channels import ChannelStore
+from storage.db import Database
+from storage.inbox import create_inbox_file, inbox_database_url
 
 logger = logging.getLogger(__name__)
 
@@ -61,7 +64,9 @@ def _require(value: object, message: str) -> None:
         raise UsageError(message)
 
 
-async def run_channels(app: App, stop: asyncio.Event, *, serve: bool) -> None:
+async def run_channels(
+    app: App, stop: asyncio.Event, *, serve: bool, reuse_port: bool = False
+) -> None:
     """Start every configured channel; return when `stop` is set; raise if a channel fails."""
     settings = app.settings
     if not (settings.telegram_bot_token or settings.zalo_bot_token or settings.zalo_oa_app_id):
@@ -89,6 +94,7 @@ async def run_channels(app: App, stop: asyncio.Event, *, serve: bool) -> None:
                 make_bot(
                     settings.telegram_bot_token.get_secret_value(),
                     settings.telegram_api_base_url,
+                    send_rate=settings.telegram_send_rate,
                 ),
                 app.engine,
             )
@@ -147,7 +153,6 @@ async def run_channels(app: App, stop: asyncio.Event, *, serve: bool) -> None:
 
         if settings.zalo_oa_app_id:
             oa = _zalo_oa(settings, session, app, alerts)
-            stack.push_async_callback(oa.drain)
             senders[zalo_oa.CHANNEL] = _oa_sender(oa)
             draft_files.add(zalo_oa.CHANNEL, url_fetch(session))
             routes["zalo_oa"] = oa
@@ -158,11 +163,30 @@ async def run_channels(app: App, stop: asyncio.Event, *, serve: bool) -> None:
             pollers.append(("scheduler", scheduler.run))
 
         if serve or routes:
-            metrics = Metrics(app.engine, app.db)
-            runner = web.AppRunner(build_web_app(**routes, metrics=metrics))  # type: ignore[arg-type]
+            inbox_db = app.db
+            if inbox_database_url(app.db.url) != app.db.url:
+                inbox_db = Database(inbox_database_url(app.db.url))
+                await create_inbox_file(inbox_db)
+                stack.push_async_callback(inbox_db.dispose)
+            inbox = Inbox(
+                inbox_db,
+                app.engine.clock,
+                limit=settings.inbox_limit,
+                lease=timedelta(seconds=settings.inbox_lease_seconds),
+                # SQLite writes one unit of work at a time anyway: a second resident in
+                # parallel would only take CPU from the webhooks.
+                concurrency=1 if app.db.is_sqlite else 2,
+            )
+            metrics = Metrics(app.engine, app.db, inbox)
+            web_app = build_web_app(inbox, **routes, metrics=metrics)  # type: ignore[arg-type]
+            pollers.append(("inbox", inbox.run))
+            runner = web.AppRunner(web_app)
             await runner.setup()
             stack.push_async_callback(runner.cleanup)
-            await web.TCPSite(runner, settings.http_host, settings.http_port).start()
+            # Several `serve` workers share the port (bot.workers); the kernel spreads connections.
+            await web.TCPSite(
+                runner, settings.http_host, settings.http_port, reuse_port=reuse_port
+            ).start()
             logger.info("serving on http://%s:%s", settings.http_host, settings.http_port)
         for register in registrations:
             await register()

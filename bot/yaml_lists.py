@@ -22,7 +22,8 @@ def read_yaml_list(
         source = path.read_text(encoding="utf-8")
         root = yaml.compose(source)
         data = yaml.safe_load(source)
-    except (OSError, UnicodeDecodeError, yaml.YAMLError) as error:
+    # PyYAML composes nested collections recursively: "[[[[…" ends in a RecursionError.
+    except (OSError, UnicodeDecodeError, yaml.YAMLError, RecursionError) as error:
         raise InputError(cannot_read.format(path=path, error=error)) from error
     if not isinstance(data, dict) or not isinstance(data.get(key), list):
         raise InputError(bad_format.format(path=path))

@@ -41,6 +41,9 @@ class Settings(BaseSettings):
         None, validation_alias=_env("TELEGRAM_WEBHOOK_SECRET")
     )
     telegram_webhook_url: str | None = Field(None, validation_alias=_env("TELEGRAM_WEBHOOK_URL"))
+    # Messages a second this process sends to Telegram (Telegram allows a bot about 30 in all:
+    # with several workers, divide). Benchmarks against a fake Bot API raise it.
+    telegram_send_rate: float = Field(29.0, gt=0, validation_alias=_env("TELEGRAM_SEND_RATE"))
     # The bot's @username (without the @), for invite deep links https://t.me/<name>?start=...
     telegram_bot_username: str | None = Field(None, validation_alias=_env("TELEGRAM_BOT_USERNAME"))
 
@@ -60,6 +63,12 @@ class Settings(BaseSettings):
     # Days after a case closes (or a consultation ends) that its raw texts are kept; then only
     # the redacted texts remain (phone numbers, ID numbers, addresses... replaced). 0: forever.
     retention_days: int = Field(365, ge=0, validation_alias=_env("YKIEN_RETENTION_DAYS"))
+    # Webhook updates waiting in the inbox past which webhooks answer 503 (the platform
+    # re-delivers later), and how long a process holds claimed updates before another takes over.
+    inbox_limit: int = Field(10_000, ge=1, validation_alias=_env("YKIEN_INBOX_LIMIT"))
+    inbox_lease_seconds: float = Field(
+        30.0, gt=0, validation_alias=_env("YKIEN_INBOX_LEASE_SECONDS")
+    )
 
     # The scheduler (digests, reminders) runs in one process: the holder of a PostgreSQL
     # advisory lock. Off: this process never schedules.

@@ -314,7 +314,9 @@ async def _rate(
     now: datetime,
 ) -> str:
     value = value.strip()
-    if not value.isdigit() or not config.RATING_MIN <= int(value) <= config.RATING_MAX:
+    # isdecimal, not isdigit: "²" is a digit that int() refuses (and so are 4,301 digits).
+    digits = value.isdecimal() and len(value) < 10
+    if not digits or not config.RATING_MIN <= int(value) <= config.RATING_MAX:
         return config.RATE_BAD_VALUE.format(value=value[:10])
     submission = await _own_case(uow, person, code)
     if submission is None or person is None:

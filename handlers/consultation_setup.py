@@ -419,6 +419,12 @@ class DraftCreation:
             await self.preview()
             return
         assert person is not None
+        if person.role not in CREATORS:
+            # The gate again where it counts: the role may have changed since /taoduthao.
+            turn.clear_draft()
+            turn.state = State.IDLE
+            turn.say(texts.ROLE_REFUSED.format(command="taoduthao"))
+            return
         issuer = await self.issuer_of(person)
         closes_at = datetime.fromisoformat(form["closes_at"])
         try:

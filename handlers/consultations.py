@@ -42,6 +42,8 @@ if TYPE_CHECKING:  # handlers.intake imports this module
 logger = logging.getLogger(__name__)
 
 OPEN_PREFIX = "gy:open:"  # an announcement's button: valid in any state
+# A typed consultation or section number: 9 digits fit the smallest id column (a 32-bit int).
+MAX_NUMBER_DIGITS = 9
 
 
 # --- pure helpers ---------------------------------------------------------------------------------
@@ -56,18 +58,27 @@ def parse_stance(word: str) -> str | None:
     return None
 
 
+def typed_number(word: str) -> int | None:
+    """A consultation or section number as typed; None unless decimal digits ("²" passes
+    str.isdigit but not int()) few enough for the database's integer columns."""
+    return int(word) if word.isdecimal() and len(word) <= MAX_NUMBER_DIGITS else None
+
+
 def parse_quick(args: str) -> tuple[int, int, str, str | None] | None:
     """`SỐ PHẦN Ý_KIẾN [nội dung]` as (consultation, section, stance, comment); the position
     may take several words ("khong tan thanh"), the longest match wins."""
     words = list(re.finditer(r"\S+", args))
-    if len(words) < 3 or not words[0].group().isdigit() or not words[1].group().isdigit():
+    if len(words) < 3:
+        return None
+    consultation_id, position = typed_number(words[0].group()), typed_number(words[1].group())
+    if consultation_id is None or position is None:
         return None
     for count in range(min(4, len(words) - 2), 0, -1):
         last = words[1 + count]
         stance = parse_stance(args[words[2].start() : last.end()])
         if stance is not None:
             comment = args[last.end() :].strip() or None
-            return int(words[0].group()), int(words[1].group()), stance, comment
+            return consultation_id, position, stance, comment
     return None
 
 
@@ -98,7 +109,7 @@ def audience_phrase(
 def opened_consultation(payload: str) -> int | None:
     """The consultation an "open" button (a list's, an announcement's) names; None otherwise."""
     number = payload[len(OPEN_PREFIX) :] if payload.startswith(OPEN_PREFIX) else ""
-    return int(number) if number.isdigit() else None
+    return typed_number(number)
 
 
 async def consultation_lines(uow: UnitOfWork, person: PersonRecord) -> list[str]:
@@ -186,9 +197,9 @@ class ConsultationChat:
             turn.say(chat.CONSENT_FIRST)
             turn.goto(State.AWAIT_CONSENT)
             return
-        word = args.strip()
-        if word.isdigit():
-            await self.open(int(word))
+        number = typed_number(args.strip())
+        if number is not None:
+            await self.open(number)
             return
         found = await self.uow.consultations.list_open(self.now)
         if not found:

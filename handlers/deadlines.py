@@ -27,6 +27,8 @@ from storage.records import PersonRecord, UnitRecord
 DEADLINE_CODE_RE = re.compile(r"^[a-z0-9][a-z0-9_-]{0,63}$")
 MAX_OFFSET = 60
 MAX_TITLE = 300
+# `/xong ID`: an id of more digits cannot be a stored one (a 64-bit column).
+MAX_ID_DIGITS = 18
 # A one-off deadline stays listed by /hanchot this long after its date, then drops off.
 ONCE_SHOWN_AFTER = timedelta(days=30)
 # `/hanchot them` by an admin without a unit applies to every unit of these kinds.
@@ -270,7 +272,8 @@ def validate_deadline(
         raise DeadlineError(code, texts.DEADLINE_DAY_OR_DATE, line)
     day_of_month = due_date = None
     if day is not None:
-        if isinstance(day, bool) or not str(day).strip().isdigit() or not 1 <= int(day) <= 31:
+        # isdecimal, not isdigit: "²" is a digit that int() refuses.
+        if isinstance(day, bool) or not str(day).strip().isdecimal() or not 1 <= int(day) <= 31:
             raise DeadlineError(code, texts.DEADLINE_BAD_DAY.format(day=day), line)
         day_of_month = int(day)
     else:
@@ -464,7 +467,7 @@ class DeadlineCommands:
         wanted = args.strip().lstrip("#[").rstrip("]")
         if not wanted:
             return texts.DEADLINE_XONG_USAGE
-        if wanted.isdigit():
+        if wanted.isdecimal() and len(wanted) <= MAX_ID_DIGITS:  # "²" is a digit int() refuses
             deadline = await uow.deadlines.get(int(wanted))
         else:
             deadline = await uow.deadlines.get_by_code(wanted.lower()[:64])

@@ -206,7 +206,8 @@ class _Turn:
             return self.incoming.payload if self.incoming.payload in payloads else ""
         if self.incoming.event is Event.TEXT and options:
             typed = self.incoming.text.strip()
-            if typed.isdigit() and 1 <= int(typed) <= len(options):
+            # isdecimal, not isdigit: "²" is a digit that int() refuses (and so are 4,301 digits).
+            if typed.isdecimal() and len(typed) < 10 and 1 <= int(typed) <= len(options):
                 return options[int(typed) - 1][0]
             folded = fold(typed)
             for payload, label in options:

@@ -27,6 +27,11 @@ class UserRef:
     channel: str
     external_id: str
 
+    @property
+    def key(self) -> str:
+        """ "channel:external_id", unique across channels."""
+        return f"{self.channel}:{self.external_id}"
+
 
 @dataclass(frozen=True)
 class Attachment:

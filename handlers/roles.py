@@ -222,7 +222,8 @@ def _digest_schedule(
     if raw is None or (isinstance(raw, str) and not raw.strip()):
         return digest, stored.digest_weekday if stored else schedules_config.DEFAULT_DIGEST_WEEKDAY
     text = str(raw).strip()
-    if isinstance(raw, bool) or not text.isdigit() or not 0 <= int(text) <= 6:
+    # isdecimal, not isdigit: "²" is a digit that int() refuses.
+    if isinstance(raw, bool) or not text.isdecimal() or not 0 <= int(text) <= 6:
         raise UnitError(code, schedules_config.UNIT_BAD_WEEKDAY.format(weekday=raw), line)
     return digest, int(text)
 

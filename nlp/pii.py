@@ -341,7 +341,8 @@ _MAYBE_PII = re.compile(r"[0-9@]")
 
 
 def find_pii(text: str) -> list[PiiSpan]:
-    """Return the personal data in ``text``, sorted by start and non-overlapping (longest wins)."""
+    """Return the personal data in ``text``, sorted by start and non-overlapping: the longest
+    wins, widened over any shorter one that sticks out of it."""
     if not _MAYBE_PII.search(text):
         return []
     folded, kept = fold_keeping_offsets(text)
@@ -357,8 +358,17 @@ def find_pii(text: str) -> list[PiiSpan]:
     candidates.sort(key=lambda c: (c[0] - c[1], -c[2], c[0]))
     chosen: list[tuple[int, int, int, str, str]] = []
     for cand in candidates:
-        if all(cand[1] <= c[0] or cand[0] >= c[1] for c in chosen):
+        overlapping = [c for c in chosen if cand[0] < c[1] and c[0] < cand[1]]
+        if not overlapping:
             chosen.append(cand)
+            continue
+        # A shorter candidate sticking out of a longer one ("0912 345 678 đường Lê Lợi": a phone
+        # and an address from "678") widens it, so that no part of either shows; the longest
+        # (the first chosen) gives the kind.
+        start = min(cand[0], *(c[0] for c in overlapping))
+        end = max(cand[1], *(c[1] for c in overlapping))
+        chosen = [c for c in chosen if c not in overlapping]
+        chosen.append((start, end, *overlapping[0][2:]))
     chosen.sort()
     spans = []
     for start, end, _, kind, name in chosen:

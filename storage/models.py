@@ -541,3 +541,27 @@ class RateWindow(Base):
     count: Mapped[int] = mapped_column(Integer)
     # The last time the identity went over the limit: its next submission is flagged spam.
     limited_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
+
+
+class InboxItem(Base):
+    """A webhook update stored before its 200, until a worker has handled it (then deleted).
+
+    One resident's updates are handled in id order (`chat_key`); `claimed_until` is the lease of
+    the worker handling them: past it, another process takes them over.
+    """
+
+    __tablename__ = "inbox"
+    __table_args__ = (
+        UniqueConstraint("channel", "update_key"),
+        Index(None, "chat_key", "id"),
+    )
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    channel: Mapped[str] = mapped_column(String(16))
+    update_key: Mapped[str] = mapped_column(String(128))
+    chat_key: Mapped[str] = mapped_column(String(96))
+    payload: Mapped[str] = mapped_column(Text)  # the update's JSON, as received
+    received_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    claimed_by: Mapped[str | None] = mapped_column(String(64))
+    claimed_until: Mapped[datetime | None] = mapped_column(UtcDateTime())

@@ -31,6 +31,7 @@ from bot.channels import shell_adapter, zalo_bot, zalo_oa
 from bot.channels.telegram_adapter import TelegramAdapter, make_bot
 from bot.channels.telegram_outbox import TelegramButtonSender
 from bot.channels.zalo_oauth import OaTokens, ZaloOAuth, oa_token_name
+from bot.inbox import Inbox
 from bot.runner import split_sender
 from bot.scheduler import ButtonSender, Scheduler
 from bot.web import TELEGRAM_SECRET_HEADER, build_web_app
@@ -47,6 +48,7 @@ from tests.fakes.zalo_oa_server import (
     DEFAULT_SECRET_KEY,
     FakeZaloOa,
 )
+from tests.inbox import running_inbox
 
 CHANNELS = ("shell", "telegram", "zalo_bot", "zalo_oa")
 # What a resident can do on each channel besides text, commands and choices.
@@ -174,9 +176,12 @@ class ZaloBotResident(_TextResident):
     channel = zalo_bot.CHANNEL
     capabilities = CAPABILITIES["zalo_bot"]
 
-    def __init__(self, db: Database, fake: zb.FakeZaloBot, url: str, external_id: str) -> None:
+    def __init__(
+        self, db: Database, fake: zb.FakeZaloBot, inbox: Inbox, url: str, external_id: str
+    ) -> None:
         super().__init__(db, external_id)
         self.fake = fake
+        self.inbox = inbox
         self.url = url
 
     def update(self, verb: str, args: list[str]) -> Any:
@@ -194,10 +199,11 @@ class ZaloBotResident(_TextResident):
         raise Unexpressible(f"zalo_bot: {verb}")
 
     async def send(self, update: Any) -> list[str]:
-        """POST the webhook; the 200 comes after the replies were sent."""
+        """POST the webhook; the replies come once the inbox's worker handled it."""
         before = len(self.fake.sent)
         status, body = await self.fake.post_webhook(self.url, update, secret=ZALO_BOT_SECRET)
         assert status == 200, (status, body)
+        await self.inbox.settled()
         return [message["text"] for message in self.fake.sent[before:]]
 
 
@@ -214,13 +220,13 @@ class ZaloOaResident(_TextResident):
         self,
         db: Database,
         fake: FakeZaloOa,
-        adapter: zalo_oa.ZaloOaAdapter,
+        inbox: Inbox,
         url: str,
         external_id: str,
     ) -> None:
         super().__init__(db, external_id)
         self.fake = fake
-        self.adapter = adapter
+        self.inbox = inbox
         self.url = url
 
     def update(self, verb: str, args: list[str]) -> Any:
@@ -245,7 +251,7 @@ class ZaloOaResident(_TextResident):
         before = len(self.fake.sent)
         posted = await self.fake.sign_and_post(self.url, update)
         assert posted.status == 200, posted
-        await self.adapter.drain()
+        await self.inbox.settled()
         return [message["text"] for message in self.fake.sent[before:]]
 
 
@@ -260,10 +266,16 @@ class TelegramResident:
     _update_ids = itertools.count(900_000)
 
     def __init__(
-        self, fake: FakeTelegram, session: aiohttp.ClientSession, url: str, user_id: int
+        self,
+        fake: FakeTelegram,
+        session: aiohttp.ClientSession,
+        inbox: Inbox,
+        url: str,
+        user_id: int,
     ) -> None:
         self.fake = fake
         self.session = session
+        self.inbox = inbox
         self.url = url
         self.user_id = user_id
         self.user = UserRef("telegram", str(user_id))
@@ -342,6 +354,7 @@ class TelegramResident:
         headers = {TELEGRAM_SECRET_HEADER: TELEGRAM_SECRET, "Content-Type": "application/json"}
         async with self.session.post(self.url, data=json.dumps(update), headers=headers) as reply:
             assert reply.status == 200, await reply.text()
+        await self.inbox.settled()
         return [message["text"] for message in self.fake.sent[before:]]
 
 
@@ -363,6 +376,7 @@ class Harness:
         """Start the fakes and our webhook app for the channel."""
         stack = self._stack
         self.session = await stack.enter_async_context(aiohttp.ClientSession())
+        self.inbox = await stack.enter_async_context(running_inbox(self.db, self.engine.clock))
         if self.channel == "telegram":
             self.telegram = await stack.enter_async_context(FakeTelegram(TELEGRAM_TOKEN))
             adapter = TelegramAdapter(make_bot(TELEGRAM_TOKEN, self.telegram.root_url), self.engine)
@@ -370,7 +384,7 @@ class Harness:
             await adapter.bot.initialize()
             stack.push_async_callback(adapter.bot.shutdown)
             self.base = await self._serve(
-                build_web_app(telegram=adapter, telegram_secret=TELEGRAM_SECRET)
+                build_web_app(self.inbox, telegram=adapter, telegram_secret=TELEGRAM_SECRET)
             )
         elif self.channel == "zalo_bot":
             self.zalo_bot = await stack.enter_async_context(zb.FakeZaloBot())
@@ -379,7 +393,7 @@ class Harness:
                 client, self.engine, webhook_secret=ZALO_BOT_SECRET, send_interval=0.0
             )
             self.zalo_bot_client = client
-            self.base = await self._serve(build_web_app(zalo_bot=adapter_zb))
+            self.base = await self._serve(build_web_app(self.inbox, zalo_bot=adapter_zb))
         elif self.channel == "zalo_oa":
             self.zalo_oa = await stack.enter_async_context(FakeZaloOa())
             store = ChannelStore(self.db)
@@ -401,8 +415,7 @@ class Harness:
             self.oa = zalo_oa.ZaloOaAdapter(
                 client_oa, self.engine, store, app_id=DEFAULT_APP_ID, secret_key=DEFAULT_SECRET_KEY
             )
-            stack.push_async_callback(self.oa.drain)
-            self.base = await self._serve(build_web_app(zalo_oa=self.oa))
+            self.base = await self._serve(build_web_app(self.inbox, zalo_oa=self.oa))
 
     async def _serve(self, app: web.Application) -> str:
         runner = web.AppRunner(app)
@@ -478,13 +491,16 @@ class Harness:
             return ShellResident(self.db, self.engine, name)
         if self.channel == "telegram":
             url = f"{self.base}/webhooks/telegram"
-            return TelegramResident(self.telegram, self.session, url, 700_100_200 + number)
+            return TelegramResident(
+                self.telegram, self.session, self.inbox, url, 700_100_200 + number
+            )
         if self.channel == "zalo_bot":
             user = f"6ede9afa66b88fe6d6{number:02x}"
-            return ZaloBotResident(self.db, self.zalo_bot, f"{self.base}/webhooks/zalo-bot", user)
+            url = f"{self.base}/webhooks/zalo-bot"
+            return ZaloBotResident(self.db, self.zalo_bot, self.inbox, url, user)
         user = str(6_142_494_823_000_000_000 + number)
         url = f"{self.base}/webhooks/zalo-oa"
-        return ZaloOaResident(self.db, self.zalo_oa, self.oa, url, user)
+        return ZaloOaResident(self.db, self.zalo_oa, self.inbox, url, user)
 
 
 @asynccontextmanager

@@ -41,6 +41,7 @@ TABLES += ("answers",)
 TABLES += ("followups", "label_corrections")
 TABLES += ("consultation_comments", "consultation_sections", "consultations", "subscriptions")
 TABLES += ("rate_windows",)
+TABLES += ("inbox",)
 
 
 async def _admin(statement: str) -> None:

@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import math
 import warnings
 from datetime import datetime, timedelta
 from typing import Any
@@ -41,7 +42,9 @@ UNSUPPORTED_KINDS = ("sticker", "voice", "audio", "video", "video_note", "contac
 MAX_ATTEMPTS_PER_UPDATE = 5
 
 
-def make_bot(token: str, api_base_url: str, *, max_retries: int = 3) -> ExtBot[Any]:
+def make_bot(
+    token: str, api_base_url: str, *, max_retries: int = 3, send_rate: float = 29.0
+) -> ExtBot[Any]:
     """A PTB bot pointed at `api_base_url` (Telegram's, or a fake one in tests)."""
     base = api_base_url.rstrip("/")
     return ExtBot(
@@ -50,19 +53,42 @@ def make_bot(token: str, api_base_url: str, *, max_retries: int = 3) -> ExtBot[A
         base_file_url=f"{base}/file/bot",
         request=HTTPXRequest(connection_pool_size=32),
         get_updates_request=HTTPXRequest(read_timeout=60),
-        # One message every 1/29 s, without bursts: a bucket of 30 lets a burst and the next
-        # second's messages into one second, and each 429 then costs a pause of over a second.
+        # One message every 1/send_rate s, without bursts: a bucket of 30 lets a burst and the
+        # next second's messages into one second, and each 429 then costs a pause of over a
+        # second.
         rate_limiter=AIORateLimiter(
-            overall_max_rate=1, overall_time_period=1 / 29, max_retries=max_retries
+            overall_max_rate=1, overall_time_period=1 / send_rate, max_retries=max_retries
         ),
     )
 
 
+def _str(value: Any) -> str | None:
+    """A text field as Telegram sends it; None for anything else (PTB does not check types)."""
+    return value if isinstance(value, str) else None
+
+
+def _int(value: Any) -> int | None:
+    """A whole-number field (an id, a size); None for anything else."""
+    return value if isinstance(value, int) and not isinstance(value, bool) else None
+
+
+def _coordinate(value: Any, bound: float) -> float | None:
+    """A latitude (bound 90) or longitude (bound 180); None unless a finite number within it."""
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return None
+    number = float(value)
+    return number if math.isfinite(number) and -bound <= number <= bound else None
+
+
 def to_incoming(update: Update, received_at: datetime) -> Incoming | None:
-    """Normalise a Telegram update; None for updates the bot does not act on."""
+    """Normalise a Telegram update; None for updates the bot does not act on.
+
+    PTB builds its objects from whatever JSON came, without checking types: a field of the
+    wrong type is dropped (or the update ignored when it is an id), never a crash.
+    """
     user = update.effective_user
     chat = update.effective_chat
-    if user is None or chat is None:
+    if user is None or chat is None or _int(user.id) is None or _int(chat.id) is None:
         return None
     base: dict[str, Any] = {
         "user": UserRef(CHANNEL, str(user.id)),
@@ -73,8 +99,13 @@ def to_incoming(update: Update, received_at: datetime) -> Incoming | None:
     }
     query = update.callback_query
     if query is not None:
-        pressed = str(query.message.message_id) if query.message is not None else ""
-        return Incoming(event=Event.BUTTON, payload=query.data or "", message_id=pressed, **base)
+        pressed = _int(query.message.message_id) if query.message is not None else None
+        return Incoming(
+            event=Event.BUTTON,
+            payload=_str(query.data) or "",
+            message_id="" if pressed is None else str(pressed),
+            **base,
+        )
     if update.edited_message is not None:
         return Incoming(event=Event.EDITED, **base)
     message = update.message
@@ -84,41 +115,47 @@ def to_incoming(update: Update, received_at: datetime) -> Incoming | None:
 
 
 def _message_fields(message: Message) -> dict[str, Any]:
-    text = message.text or ""
+    text = _str(message.text) or ""
+    caption = _str(message.caption) or ""
     if text.startswith("/"):
         head, _, args = text.partition(" ")
         command = head[1:].split("@", 1)[0].lower()
         return {"event": Event.COMMAND, "text": text, "command": command, "args": args.strip()}
-    if message.photo:
-        largest = max(message.photo, key=lambda p: (p.width * p.height, p.file_size or 0))
+    photos = [p for p in message.photo or () if _str(getattr(p, "file_id", None))]
+    if photos:
+        largest = max(
+            photos,
+            key=lambda p: ((_int(p.width) or 0) * (_int(p.height) or 0), _int(p.file_size) or 0),
+        )
         photo = Attachment(
             kind="photo",
             file_id=largest.file_id,
-            file_unique_id=largest.file_unique_id,
-            width=largest.width,
-            height=largest.height,
-            file_size=largest.file_size,
+            file_unique_id=_str(largest.file_unique_id),
+            width=_int(largest.width),
+            height=_int(largest.height),
+            file_size=_int(largest.file_size),
         )
-        return {"event": Event.PHOTO, "text": message.caption or "", "attachment": photo}
+        return {"event": Event.PHOTO, "text": caption, "attachment": photo}
     if message.location is not None:
-        location = Attachment(
-            kind="location",
-            latitude=message.location.latitude,
-            longitude=message.location.longitude,
-        )
+        latitude = _coordinate(message.location.latitude, 90.0)
+        longitude = _coordinate(message.location.longitude, 180.0)
+        if latitude is None or longitude is None:
+            return {"event": Event.UNSUPPORTED, "unsupported": "other"}
+        location = Attachment(kind="location", latitude=latitude, longitude=longitude)
         return {"event": Event.LOCATION, "attachment": location}
-    if message.text is not None:
+    if _str(message.text) is not None:
         return {"event": Event.TEXT, "text": text}
-    if message.document is not None:
-        document = Attachment(
+    document = message.document
+    if document is not None and _str(document.file_id):
+        attachment = Attachment(
             kind="document",
-            file_id=message.document.file_id,
-            file_unique_id=message.document.file_unique_id,
-            file_size=message.document.file_size,
-            file_name=message.document.file_name,
-            mime_type=message.document.mime_type,
+            file_id=document.file_id,
+            file_unique_id=_str(document.file_unique_id),
+            file_size=_int(document.file_size),
+            file_name=_str(document.file_name),
+            mime_type=_str(document.mime_type),
         )
-        return {"event": Event.DOCUMENT, "text": message.caption or "", "attachment": document}
+        return {"event": Event.DOCUMENT, "text": caption, "attachment": attachment}
     for kind in UNSUPPORTED_KINDS:
         if getattr(message, kind, None):
             return {"event": Event.UNSUPPORTED, "unsupported": kind}
@@ -145,9 +182,13 @@ class TelegramAdapter:
         self.engine = engine
         self.poll_timeout = poll_timeout
 
-    async def process(self, update: Update) -> None:
+    async def take(self, payload: dict[str, Any], received_at: datetime) -> None:
+        """Handle an update the webhook stored in the inbox (bot.inbox)."""
+        await self.process(Update.de_json(payload, self.bot), received_at)
+
+    async def process(self, update: Update, received_at: datetime | None = None) -> None:
         """Handle one update end to end; raises if it could not be stored (so it is retried)."""
-        incoming = to_incoming(update, self.engine.clock())
+        incoming = to_incoming(update, received_at or self.engine.clock())
         if incoming is None:
             logger.debug("update %s ignored", update.update_id)
             return

@@ -25,7 +25,7 @@ import aiohttp
 from aiohttp import web
 
 from bot import json_body
-from bot.web import MAX_BODY_BYTES, secrets_match
+from bot.web import MAX_BODY_BYTES, secrets_match, store_update
 from handlers.intake import Engine
 from handlers.messages import Attachment, Event, Incoming, Outgoing, UserRef, split_text
 
@@ -290,6 +290,8 @@ def to_incoming(update: dict[str, Any], received_at: datetime) -> Incoming | Non
 class ZaloBotAdapter:
     """Feeds Bot API updates (long poll or webhook) to the engine and sends its replies back."""
 
+    channel = CHANNEL
+
     def __init__(
         self,
         client: ZaloBotClient,
@@ -318,7 +320,11 @@ class ZaloBotAdapter:
 
     # --- inbound ----------------------------------------------------------------------------
 
-    async def process(self, update: dict[str, Any]) -> None:
+    async def take(self, payload: dict[str, Any], received_at: datetime) -> None:
+        """Handle an update the webhook stored in the inbox (bot.inbox)."""
+        await self.process(payload, received_at)
+
+    async def process(self, update: dict[str, Any], received_at: datetime | None = None) -> None:
         """Handle one update end to end; raises if the engine failed (so it is retried)."""
         body = unwrap(update)
         if body is None:
@@ -328,7 +334,7 @@ class ZaloBotAdapter:
         if event not in KNOWN_EVENTS:
             logger.info("zalo_bot event %r ignored", event[:MAX_LOGGED_EVENT_NAME])
             return
-        incoming = to_incoming(body, self.engine.clock())
+        incoming = to_incoming(body, received_at or self.engine.clock())
         if incoming is None:
             logger.warning("zalo_bot %s ignored: no message or ids", event)
             return
@@ -450,7 +456,7 @@ class ZaloBotAdapter:
     # --- webhook ----------------------------------------------------------------------------
 
     async def handle_webhook(self, request: web.Request) -> web.Response:
-        """Bot API webhook: check the secret, parse, handle, and only then answer 200."""
+        """Bot API webhook: check the secret, parse, store in the inbox, then answer 200."""
 
         if not secrets_match(request.headers.get(SECRET_HEADER), self.webhook_secret):
             logger.warning("zalo_bot webhook: wrong or missing secret from %s", request.remote)
@@ -475,16 +481,12 @@ class ZaloBotAdapter:
         if event not in KNOWN_EVENTS:
             logger.info("zalo_bot webhook: event %r ignored", event[:MAX_LOGGED_EVENT_NAME])
             return web.json_response({"ok": True})
-        if to_incoming(body, self.engine.clock()) is None:
+        incoming = to_incoming(body, self.engine.clock())
+        if incoming is None:
             logger.warning("zalo_bot webhook: %s without message or ids", event)
             return web.json_response({"ok": False, "error": "not an update"}, status=400)
-        try:
-            await self.process(body)
-        except Exception:
-            # A 500 makes Zalo re-deliver; the engine makes that a no-op if this attempt committed.
-            logger.exception("zalo_bot webhook: message %s failed", _message_id(body))
-            return web.json_response({"ok": False}, status=500)
-        return web.json_response({"ok": True})
+        refused = await store_update(request, CHANNEL, incoming.update_id, incoming.user.key, body)
+        return refused or web.json_response({"ok": True})
 
 
 def _message_id(update: dict[str, Any]) -> str | None:

@@ -1,23 +1,21 @@
 """Zalo Official Account (OA Open API v3): signed webhooks in, consultation messages out.
 
-Zalo wants the webhook's 200 within 2 seconds and retries otherwise, so an event is stored and
-run through the engine (one committed unit of work, de-duplicated on the Zalo message id) before
-the answer, and the replies go out afterwards in a background task. Replies are addressed by the
-resident's last message id while that is free of charge (48 hours, 8 replies), otherwise by user
-id; when Zalo refuses because the resident is out of reach, the replies wait in the database until
-the resident writes again.
+Zalo wants the webhook's 200 within 2 seconds and retries otherwise, so an event is stored in
+the inbox (bot.inbox) before the answer, then run through the engine (one committed unit of
+work, de-duplicated on the Zalo message id) and its replies sent by the inbox's worker. Replies
+are addressed by the resident's last message id while that is free of charge (48 hours, 8
+replies), otherwise by user id; when Zalo refuses because the resident is out of reach, the
+replies wait in the database until the resident writes again.
 """
 
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import hashlib
 import hmac
 import logging
 import math
 import weakref
-from collections.abc import Coroutine
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -36,7 +34,7 @@ from bot.channels.zalo_oauth import (
     error_message,
     read_json,
 )
-from bot.web import MAX_BODY_BYTES
+from bot.web import MAX_BODY_BYTES, store_update
 from handlers.intake import Engine
 from handlers.messages import Attachment, Event, Incoming, Outgoing, UserRef, split_text
 from storage.channels import ChannelStore, ContactRecord
@@ -198,7 +196,8 @@ def _file_fields(payload: dict[str, Any]) -> dict[str, Any]:
         return {"event": Event.UNSUPPORTED, "unsupported": "document"}
     name = payload.get("name")
     size = payload.get("size")
-    if isinstance(size, str) and size.strip().isdigit():
+    # isdecimal, not isdigit: "²" is a digit that int() refuses (and so are 4,301 digits).
+    if isinstance(size, str) and size.strip().isdecimal() and len(size) < 20:
         size = int(size)
     document = Attachment(
         kind="document",
@@ -211,7 +210,8 @@ def _file_fields(payload: dict[str, Any]) -> dict[str, Any]:
 
 def message_id(event: dict[str, Any]) -> str | None:
     """The id of a resident's message (what replies can be addressed to); None for other events."""
-    if event.get("event_name") not in USER_MESSAGE_EVENTS:
+    name = event.get("event_name")
+    if not isinstance(name, str) or name not in USER_MESSAGE_EVENTS:  # a list is unhashable
         return None
     return _id(_dict(event.get("message")).get("msg_id"))
 
@@ -234,7 +234,7 @@ def to_incoming(event: dict[str, Any], received_at: datetime) -> Incoming | None
             text="/start",
             command="start",
         )
-    if name not in USER_MESSAGE_EVENTS:
+    if not isinstance(name, str) or name not in USER_MESSAGE_EVENTS:  # a list is unhashable
         return None  # unfollow, receipts (sender/recipient swapped), OA echoes, user_submit_info
     sender = _id(_dict(event.get("sender")).get("id"))
     if sender is None:
@@ -336,7 +336,9 @@ def _fresh_message_id(contact: ContactRecord | None, sent: int, now: datetime) -
 
 
 class ZaloOaAdapter:
-    """Takes OA webhook events into the engine and delivers its replies after the 200."""
+    """Takes OA webhook events through the inbox into the engine and delivers its replies."""
+
+    channel = CHANNEL
 
     def __init__(
         self,
@@ -352,14 +354,13 @@ class ZaloOaAdapter:
         self.store = store
         self.app_id = app_id
         self._secret_key = secret_key
-        self._tasks: set[asyncio.Task[None]] = set()
         # One delivery at a time per resident, so replies to quick messages keep their order.
         self._user_locks: weakref.WeakValueDictionary[str, asyncio.Lock] = (
             weakref.WeakValueDictionary()
         )
 
     async def handle_webhook(self, request: web.Request) -> web.StreamResponse:
-        """Verify, store and handle one event; answer 200, then deliver the replies."""
+        """Verify one event and store it in the inbox; answer 200 once it is stored."""
         if request.content_length is not None and request.content_length > MAX_BODY_BYTES:
             return _json({"error": "body too large"}, 413)
         try:
@@ -378,34 +379,28 @@ class ZaloOaAdapter:
             logger.warning("zalo oa webhook: wrong or missing signature from %s", request.remote)
             return _json({"error": "forbidden"}, 403)
 
-        name = event.get("event_name")
-        now = self.engine.clock()
-        incoming = to_incoming(event, now)
+        incoming = to_incoming(event, self.engine.clock())
         if incoming is None:
             self._log_ignored(event)
             return _json({"error": 0}, 200)
-        try:
-            await self._note_inbound(incoming.user.external_id, message_id(event), now)
-            # The engine claims the update id: a retried event returns [] and changes nothing.
-            replies = await self.engine.handle(incoming)
-        except Exception as error:
-            # Not the traceback at ERROR: a database error would quote the message text.
-            logger.error(
-                "zalo oa event %s (update %s) failed: %s; Zalo will retry",
-                name,
-                incoming.update_id,
-                type(error).__name__,
-            )
-            logger.debug("zalo oa event failure", exc_info=True)
-            return _json({"error": "try again"}, 500)
-        logger.info("zalo oa event %s (update %s) handled", name, incoming.update_id)
-        # Send the 200 first: Zalo wants it within 2 s, and delivery may take longer.
-        response = _json({"error": 0}, 200)
-        with contextlib.suppress(ConnectionError):
-            await response.prepare(request)
-            await response.write_eof()
-        self._spawn(self.deliver(incoming.user.external_id, replies))
-        return response
+        refused = await store_update(request, CHANNEL, incoming.update_id, incoming.user.key, event)
+        return refused or _json({"error": 0}, 200)
+
+    async def take(self, event: dict[str, Any], received_at: datetime) -> None:
+        """Handle an event the webhook stored in the inbox (bot.inbox), then deliver the replies.
+
+        Raises when the engine failed, so the inbox retries; the engine claims the update id, so
+        a retried event changes nothing and gets no second reply.
+        """
+        incoming = to_incoming(event, received_at)
+        if incoming is None:
+            return
+        await self._note_inbound(incoming.user.external_id, message_id(event), received_at)
+        replies = await self.engine.handle(incoming)
+        logger.info(
+            "zalo oa event %s (update %s) handled", event.get("event_name"), incoming.update_id
+        )
+        await self.deliver(incoming.user.external_id, replies)
 
     def _verified(self, request: web.Request, event: dict[str, Any], raw: bytes) -> bool:
         app_id = _id(event.get("app_id"))
@@ -432,16 +427,6 @@ class ZaloOaAdapter:
         if msg_id is not None and contact is not None and contact.last_message_id == msg_id:
             return  # Zalo retried this event: its reply count must not restart
         await self.store.note_inbound(CHANNEL, external_id, msg_id, now)
-
-    def _spawn(self, work: Coroutine[Any, Any, None]) -> None:
-        task = asyncio.create_task(work)
-        self._tasks.add(task)
-        task.add_done_callback(self._tasks.discard)
-
-    async def drain(self) -> None:
-        """Wait for every reply delivery still under way (tests, shutdown)."""
-        while self._tasks:
-            await asyncio.gather(*list(self._tasks), return_exceptions=True)
 
     def _lock_for(self, external_id: str) -> asyncio.Lock:
         lock = self._user_locks.get(external_id)

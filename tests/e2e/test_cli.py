@@ -473,13 +473,20 @@ async def test_serve_receives_webhooks_until_sigterm(cli: Cli, tg: FakeTelegram)
             assert registered["secret_token"] == WEBHOOK_SECRET
             assert registered["allowed_updates"] == ALLOWED_UPDATES
 
+            # Stored before the 200, handled by the inbox's worker just after it.
             assert await post(command_update("start", update_id=1), WEBHOOK_SECRET) == 200
+            await until(lambda: len(tg.sent) >= 2, process, "the welcome")
             assert [m["text"] for m in tg.sent] == [
                 texts.WELCOME,
                 texts.PRIVACY_NOTICE.format(version=texts.PRIVACY_NOTICE_VERSION),
             ]
             assert await post(text_update(CONTENT, update_id=2), WEBHOOK_SECRET) == 200
-            assert tg.sent[2]["text"] == texts.CONSENT_REQUIRED
+            # Two messages answer it: the reminder, then the notice with its buttons again.
+            await until(lambda: len(tg.sent) >= 4, process, "the consent reminder")
+            assert [m["text"] for m in tg.sent[2:]] == [
+                texts.CONSENT_REQUIRED,
+                texts.PRIVACY_NOTICE.format(version=texts.PRIVACY_NOTICE_VERSION),
+            ]
 
             sent_before = len(tg.sent)
             assert await post(command_update("start", update_id=3), "wrong-secret") == 403

@@ -8,6 +8,7 @@ from datetime import timedelta
 
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
+from sqlalchemy import text
 from sqlalchemy.exc import StatementError
 
 from bot.metrics import Metrics
@@ -15,6 +16,7 @@ from bot.web import build_web_app
 from handlers.intake import Engine
 from handlers.messages import Event, Incoming, UserRef
 from storage.db import Database
+from storage.inbox import NewInboxItem
 from storage.outbox import OutboxStore
 from tests.channels import Harness
 
@@ -29,11 +31,11 @@ def samples(text: str) -> dict[tuple[str, tuple[tuple[str, str], ...]], float]:
 
 
 async def test_updates_latency_failures_and_backlog(db: Database, engine: Engine) -> None:
-    metrics = Metrics(engine, db)
     harness = Harness("telegram", db, engine)
     await harness.start()
+    metrics = Metrics(engine, db, harness.inbox)
     try:
-        base = await harness._serve(build_web_app(metrics=metrics))
+        base = await harness._serve(build_web_app(harness.inbox, metrics=metrics))
         resident = harness.resident("metrics-1")
         await resident.act(("cmd", "start"))
         await resident.act(("cmd", "trogiup"))
@@ -63,10 +65,15 @@ async def test_updates_latency_failures_and_backlog(db: Database, engine: Engine
                 due_at=engine.clock() + timedelta(days=1),
                 now=engine.clock(),
             )
+        # An update waiting in the inbox (of a channel this process does not serve).
+        waiting = NewInboxItem("zalo_oa", "metrics-w", "zalo_oa:1", {}, engine.clock())
+        await harness.inbox.store.add([waiting])
         async with harness.session.get(base + "/metrics") as reply:
             assert reply.status == 200
             assert reply.headers["Content-Type"].startswith("text/plain")
             scraped = samples(await reply.text())
+        async with db.engine.begin() as conn:
+            await conn.execute(text("DELETE FROM inbox"))
     finally:
         await harness.close()
     telegram = (("channel", "telegram"),)
@@ -77,3 +84,4 @@ async def test_updates_latency_failures_and_backlog(db: Database, engine: Engine
     assert scraped[("ykien_update_seconds_sum", telegram)] > 0
     assert scraped[("ykien_updates_in_flight", ())] == 0
     assert scraped[("ykien_outbox_backlog", ())] == 2
+    assert scraped[("ykien_inbox_backlog", ())] == 1

@@ -5,6 +5,8 @@ Every test runs on SQLite and on PostgreSQL (the `engine`/`db` fixtures).
 
 from __future__ import annotations
 
+import asyncio
+import functools
 import json
 import re
 from collections.abc import AsyncIterator
@@ -16,6 +18,7 @@ import pytest
 from aiohttp import web
 
 from bot.channels.telegram_adapter import TelegramAdapter, make_bot
+from bot.inbox import Inbox
 from bot.web import MAX_BODY_BYTES, TELEGRAM_SECRET_HEADER, build_web_app
 from config import taxonomy, texts
 from handlers.intake import Engine, IntakeLimits
@@ -31,6 +34,7 @@ from tests.fakes.telegram_updates import (
     photo_update,
     text_update,
 )
+from tests.inbox import running_inbox
 from tests.rows import count_rows, row_counts
 
 TOKEN = "135790:WEBHOOK-TEST-TOKEN"
@@ -57,13 +61,17 @@ class Posted:
     status: int
     body: Any
     replies: list[dict[str, Any]]
+    retry_after: str | None = None
 
 
 class Webhook:
     """Plays Telegram's part: POSTs updates to the bot's webhook, like Telegram's servers do."""
 
-    def __init__(self, session: aiohttp.ClientSession, base_url: str, tg: FakeTelegram) -> None:
+    def __init__(
+        self, session: aiohttp.ClientSession, base_url: str, tg: FakeTelegram, inbox: Inbox
+    ) -> None:
         self.session = session
+        self.inbox = inbox
         self.base_url = base_url
         self.url = f"{base_url}/webhooks/telegram"
         self.tg = tg
@@ -75,7 +83,8 @@ class Webhook:
         *,
         secret: str | None = SECRET,
     ) -> Posted:
-        """POST a body (JSON-encoded unless bytes); return status, JSON body and new replies."""
+        """POST a body (JSON-encoded unless bytes); return status, JSON body and the replies
+        sent once the inbox's worker handled it."""
         headers = {"Content-Type": "application/json"}
         if secret is not None:
             headers[TELEGRAM_SECRET_HEADER] = secret
@@ -84,10 +93,12 @@ class Webhook:
         async with self.session.post(self.url, data=data, headers=headers) as response:
             raw = await response.text()
             payload = json.loads(raw) if response.content_type == "application/json" else raw
-            return Posted(response.status, payload, self.tg.sent[before:])
+            retry_after = response.headers.get("Retry-After")
+        await self.inbox.settled()
+        return Posted(response.status, payload, self.tg.sent[before:], retry_after)
 
     async def deliver(self, update: dict[str, Any], expect: int = 1) -> list[dict[str, Any]]:
-        """Deliver an update; the 200 comes only after the replies were sent."""
+        """Deliver an update; returns the replies it got."""
         posted = await self.post(update)
         assert posted.status == 200, posted
         assert posted.body == {"ok": True}
@@ -214,11 +225,18 @@ async def adapter(tg: FakeTelegram, engine: Engine) -> AsyncIterator[TelegramAda
 
 
 @pytest.fixture
-async def hook(tg: FakeTelegram, adapter: TelegramAdapter) -> AsyncIterator[Webhook]:
-    app = build_web_app(telegram=adapter, telegram_secret=SECRET)
+async def inbox(db: Database, engine: Engine) -> AsyncIterator[Inbox]:
+    """The inbox the webhook stores updates in, its worker running."""
+    async with running_inbox(db, engine.clock) as running:
+        yield running
+
+
+@pytest.fixture
+async def hook(tg: FakeTelegram, adapter: TelegramAdapter, inbox: Inbox) -> AsyncIterator[Webhook]:
+    app = build_web_app(inbox, telegram=adapter, telegram_secret=SECRET)
     async for base_url in _serve(app):
         async with aiohttp.ClientSession() as session:
-            yield Webhook(session, base_url, tg)
+            yield Webhook(session, base_url, tg, inbox)
 
 
 # --- tests --------------------------------------------------------------------------------
@@ -269,12 +287,13 @@ async def test_bad_secret_is_forbidden_and_changes_nothing(
 
 
 async def test_empty_configured_secret_never_matches(
-    tg: FakeTelegram, adapter: TelegramAdapter, db: Database
+    tg: FakeTelegram, adapter: TelegramAdapter, db: Database, inbox: Inbox
 ) -> None:
-    app = build_web_app(telegram=adapter, telegram_secret="")
+    app = build_web_app(inbox, telegram=adapter, telegram_secret="")
     async for base_url in _serve(app):
         async with aiohttp.ClientSession() as session:
-            posted = await Webhook(session, base_url, tg).post(command_update("start"), secret="")
+            webhook = Webhook(session, base_url, tg, inbox)
+            posted = await webhook.post(command_update("start"), secret="")
     assert posted.status == 403
     assert tg.sent == []
     assert await row_counts(db, TABLES) == dict.fromkeys(TABLES, 0)
@@ -357,7 +376,7 @@ async def test_healthz(hook: Webhook) -> None:
         assert await response.json() == {"status": "ok"}
 
 
-async def test_failed_processing_answers_500_and_redelivery_succeeds_once(
+async def test_failed_processing_is_retried_from_the_inbox_and_answered_once(
     hook: Webhook,
     tg: FakeTelegram,
     engine: Engine,
@@ -367,7 +386,6 @@ async def test_failed_processing_answers_500_and_redelivery_succeeds_once(
 ) -> None:
     await walk_to_summary(hook, localities)
     submit = hook.button_update("confirm:submit")
-    claimed_before = await count_rows(db, "inbound_updates")
 
     handle = engine.handle
     failures: list[str] = []
@@ -380,20 +398,48 @@ async def test_failed_processing_answers_500_and_redelivery_succeeds_once(
 
     monkeypatch.setattr(engine, "handle", fails_once)
 
-    failed = await hook.post(submit)
-    assert failed.status == 500
-    assert failed.replies == []
+    # Stored before the 200: the worker's first try fails, its retry a second later succeeds.
+    first = await hook.post(submit)
+    assert first.status == 200
     assert failures == [str(submit["update_id"])]
-    assert await stored_codes(db) == []
-    assert await count_rows(db, "inbound_updates") == claimed_before
-
-    retried = await hook.post(submit)
-    assert retried.status == 200
-    (receipt,) = retried.replies
+    (receipt,) = first.replies
     code = receipt_code(receipt)
     assert await stored_codes(db) == [code]
 
-    again = await hook.post(submit)
+    again = await hook.post(submit)  # Telegram re-delivers: stored again, handled as a no-op
     assert again.status == 200
     assert again.replies == []
     assert await stored_codes(db) == [code]
+    assert await count_rows(db, "inbox") == 0
+
+
+async def test_a_full_inbox_answers_503_until_the_worker_drained_it(
+    tg: FakeTelegram, adapter: TelegramAdapter, db: Database, engine: Engine
+) -> None:
+    inbox = Inbox(db, engine.clock, limit=1)  # its worker not started yet
+    app = build_web_app(inbox, telegram=adapter, telegram_secret=SECRET)
+    async for base_url in _serve(app):
+        async with aiohttp.ClientSession() as session:
+            post = functools.partial(session.post, f"{base_url}/webhooks/telegram")
+            headers = {TELEGRAM_SECRET_HEADER: SECRET}
+            first = command_update("start", update_id=1)
+            second = command_update("start", user_id=DEFAULT_USER_ID + 1, update_id=2)
+            async with post(json=first, headers=headers) as response:
+                assert response.status == 200
+            async with post(json=second, headers=headers) as response:
+                assert response.status == 503
+                assert response.headers["Retry-After"] == "5"
+                assert await response.json() == {"ok": False, "error": "busy"}
+            assert await count_rows(db, "inbox") == 1  # the first only
+            assert tg.sent == []
+
+            stop = asyncio.Event()
+            worker = asyncio.create_task(inbox.run(stop))
+            await inbox.settled()
+            async with post(json=second, headers=headers) as response:  # Telegram's retry
+                assert response.status == 200
+            await inbox.settled()
+            stop.set()
+            await worker
+    assert {m["chat_id"] for m in tg.sent} == {DEFAULT_USER_ID, DEFAULT_USER_ID + 1}
+    assert await count_rows(db, "inbound_updates") == 2

@@ -27,7 +27,8 @@ from bot.channels.zalo_bot import (
     ZaloBotClient,
     ZaloBotError,
 )
-from bot.web import MAX_BODY_BYTES
+from bot.inbox import Inbox
+from bot.web import MAX_BODY_BYTES, build_web_app
 from config import taxonomy, texts
 from handlers.intake import Engine, IntakeLimits
 from handlers.messages import Button, Incoming, Outgoing
@@ -45,6 +46,7 @@ from tests.fakes.zalo_bot_server import (
     voice_update,
     wrap,
 )
+from tests.inbox import running_inbox
 from tests.rows import count_rows, row_counts
 
 TOKEN = "2718281828459045235:zalo-POLLING-test_token"
@@ -52,8 +54,8 @@ SECRET = "zalo-webhook-s3cret_0123456789"
 CONTENT = "Cống thoát nước đầu hẻm 45 đường Lê Lợi bị tắc, mỗi lần mưa nước tràn vào nhà dân."
 CODE_PATTERN = re.compile(r"YK-[0-9A-Z]{6}")
 SETTLE_TIMEOUT = 10.0
-TABLES = ("inbound_updates", "conversations", "people", "submissions")
-WEBHOOK_PATH = "/webhooks/zalo_bot"
+TABLES = ("inbox", "inbound_updates", "conversations", "people", "submissions")
+WEBHOOK_PATH = "/webhooks/zalo-bot"
 
 Deliver = Callable[[dict[str, Any], int], Awaitable[list[dict[str, Any]]]]
 
@@ -133,9 +135,10 @@ class Poller:
 class Hook:
     """Plays Zalo's part for our webhook: POSTs updates and collects what the bot sent back."""
 
-    def __init__(self, zalo: FakeZaloBot, url: str, *, wrapped: bool = True) -> None:
+    def __init__(self, zalo: FakeZaloBot, url: str, inbox: Inbox, *, wrapped: bool = True) -> None:
         self.zalo = zalo
         self.url = url
+        self.inbox = inbox
         self.wrapped = wrapped
 
     async def post(
@@ -145,15 +148,16 @@ class Hook:
         secret: str | None = SECRET,
         raw: bytes | None = None,
     ) -> tuple[int, Any, list[dict[str, Any]]]:
-        """Status, body and the replies sent while the request was handled."""
+        """Status, body and the replies sent once the inbox's worker handled the update."""
         before = len(self.zalo.sent)
         status, body = await self.zalo.post_webhook(
             self.url, update, secret=secret, wrapped=self.wrapped, raw=raw
         )
+        await self.inbox.settled()
         return status, body, self.zalo.sent[before:]
 
     async def deliver(self, update: dict[str, Any], expect: int = 1) -> list[dict[str, Any]]:
-        """Deliver an update; the 200 comes only after the replies were sent."""
+        """Deliver an update; its replies are sent once the inbox's worker handled it."""
         status, body, replies = await self.post(update)
         assert (status, body) == (200, {"ok": True})
         assert len(replies) == expect, f"expected {expect} replies, got {replies!r}"
@@ -173,11 +177,9 @@ async def serve(app: web.Application) -> AsyncIterator[str]:
         await runner.cleanup()
 
 
-def webhook_app(adapter: ZaloBotAdapter) -> web.Application:
-    """The route the integrator adds to bot.web, on an app with the same body limit."""
-    app = web.Application(client_max_size=MAX_BODY_BYTES)
-    app.router.add_post(WEBHOOK_PATH, adapter.handle_webhook)
-    return app
+def webhook_app(adapter: ZaloBotAdapter, inbox: Inbox) -> web.Application:
+    """Our web app with the adapter's webhook route, storing in `inbox`."""
+    return build_web_app(inbox, zalo_bot=adapter)
 
 
 async def intake(deliver: Deliver, submit: dict[str, Any] | None = None) -> str:
@@ -332,16 +334,23 @@ async def poller(zalo: FakeZaloBot, adapter: ZaloBotAdapter) -> AsyncIterator[Po
 
 
 @pytest.fixture
-async def webhook_url(adapter: ZaloBotAdapter) -> AsyncIterator[str]:
+async def inbox(db: Database, engine: Engine) -> AsyncIterator[Inbox]:
+    """The inbox webhooks store updates in, its worker running."""
+    async with running_inbox(db, engine.clock) as running:
+        yield running
+
+
+@pytest.fixture
+async def webhook_url(adapter: ZaloBotAdapter, inbox: Inbox) -> AsyncIterator[str]:
     """The URL of `adapter`'s webhook on a live server."""
-    async for base_url in serve(webhook_app(adapter)):
+    async for base_url in serve(webhook_app(adapter, inbox)):
         yield base_url + WEBHOOK_PATH
 
 
 @pytest.fixture
-def hook(zalo: FakeZaloBot, webhook_url: str) -> Hook:
+def hook(zalo: FakeZaloBot, webhook_url: str, inbox: Inbox) -> Hook:
     """Zalo posting wrapped updates to our webhook."""
-    return Hook(zalo, webhook_url)
+    return Hook(zalo, webhook_url, inbox)
 
 
 # --- the client ---------------------------------------------------------------------------
@@ -700,9 +709,9 @@ async def test_repeated_message_in_one_poller_is_skipped(
 
 @pytest.mark.parametrize("wrapped", [True, False], ids=["wrapped", "unwrapped"])
 async def test_whole_intake_over_webhook(
-    zalo: FakeZaloBot, webhook_url: str, db: Database, wrapped: bool
+    zalo: FakeZaloBot, webhook_url: str, inbox: Inbox, db: Database, wrapped: bool
 ) -> None:
-    hook = Hook(zalo, webhook_url, wrapped=wrapped)
+    hook = Hook(zalo, webhook_url, inbox, wrapped=wrapped)
     code = await intake(hook.deliver)
 
     await assert_stored(db, code)
@@ -731,11 +740,15 @@ async def test_bad_secret_is_forbidden_and_stores_nothing(
 
 
 async def test_empty_configured_secret_never_matches(
-    zalo: FakeZaloBot, engine: Engine, session: aiohttp.ClientSession, db: Database
+    zalo: FakeZaloBot,
+    engine: Engine,
+    session: aiohttp.ClientSession,
+    db: Database,
+    inbox: Inbox,
 ) -> None:
     adapter = make_adapter(zalo, engine, session, webhook_secret="")
-    async for base_url in serve(webhook_app(adapter)):
-        status, _, replies = await Hook(zalo, base_url + WEBHOOK_PATH).post(
+    async for base_url in serve(webhook_app(adapter, inbox)):
+        status, _, replies = await Hook(zalo, base_url + WEBHOOK_PATH, inbox).post(
             text_update("/start"), secret=""
         )
         assert status == 403
@@ -823,12 +836,13 @@ async def test_body_over_one_megabyte_is_too_large(
 async def test_unknown_event_is_acknowledged_and_ignored(
     zalo: FakeZaloBot,
     webhook_url: str,
+    inbox: Inbox,
     db: Database,
     caplog: pytest.LogCaptureFixture,
     update: dict[str, Any],
     wrapped: bool,
 ) -> None:
-    status, body, replies = await Hook(zalo, webhook_url, wrapped=wrapped).post(update)
+    status, body, replies = await Hook(zalo, webhook_url, inbox, wrapped=wrapped).post(update)
     assert (status, body) == (200, {"ok": True})
     assert replies == []
     assert zalo.calls == []
@@ -879,7 +893,7 @@ async def test_group_chat_is_asked_to_write_privately(
     assert await count_rows(db, "conversations") == 0
 
 
-async def test_engine_failure_answers_500_and_redelivery_succeeds_once(
+async def test_engine_failure_is_retried_from_the_inbox_and_answered_once(
     hook: Hook,
     zalo: FakeZaloBot,
     engine: Engine,
@@ -895,17 +909,16 @@ async def test_engine_failure_answers_500_and_redelivery_succeeds_once(
     spy_on_engine(engine, monkeypatch, fail=fail_once)
     update = text_update("/start")
 
-    failed = await hook.post(update)
-    assert failed == (500, {"ok": False}, [])
-    assert await row_counts(db, TABLES) == dict.fromkeys(TABLES, 0)
-
-    retried = await hook.post(update)
-    assert retried[:2] == (200, {"ok": True})
-    assert texts_of(retried[2])[0] == texts.WELCOME
+    # Stored before the 200; the worker's first try fails, its retry (after 1 s) succeeds.
+    stored = await hook.post(update)
+    assert stored[:2] == (200, {"ok": True})
+    assert len(failures) == 2
+    assert texts_of(stored[2])[0] == texts.WELCOME
 
     again = await hook.post(update)
     assert again == (200, {"ok": True}, [])
     assert await count_rows(db, "inbound_updates") == 1
+    assert await count_rows(db, "inbox") == 0
 
 
 # --- the same message twice ---------------------------------------------------------------
@@ -945,6 +958,7 @@ async def test_submission_delivered_four_times_is_stored_once(
     engine: Engine,
     session: aiohttp.ClientSession,
     db: Database,
+    inbox: Inbox,
 ) -> None:
     submit = text_update("1")
     code = await intake(hook.deliver, submit)
@@ -954,8 +968,8 @@ async def test_submission_delivered_four_times_is_stored_once(
     # Zalo re-delivers to the same process, to another process, and a poller sees it too.
     assert await hook.post(submit) == (200, {"ok": True}, [])
     other = make_adapter(zalo, engine, session)
-    async for base_url in serve(webhook_app(other)):
-        again = await Hook(zalo, base_url + WEBHOOK_PATH, wrapped=False).post(submit)
+    async for base_url in serve(webhook_app(other, inbox)):
+        again = await Hook(zalo, base_url + WEBHOOK_PATH, inbox, wrapped=False).post(submit)
         assert again == (200, {"ok": True}, [])
     poller = Poller(zalo, make_adapter(zalo, engine, session)).start()
     try:

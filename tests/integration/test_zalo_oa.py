@@ -27,7 +27,8 @@ from bot.channels.zalo_oauth import (
     code_challenge,
     make_code_verifier,
 )
-from bot.web import MAX_BODY_BYTES
+from bot.inbox import Inbox
+from bot.web import MAX_BODY_BYTES, build_web_app
 from config import taxonomy, texts
 from handlers.intake import Engine, IntakeLimits
 from handlers.messages import Incoming, Outgoing
@@ -44,6 +45,7 @@ from tests.fakes.zalo_oa_server import (
     Posted,
     sign,
 )
+from tests.inbox import running_inbox
 from tests.rows import count_rows, row_counts
 
 TOKEN_NAME = f"zalo_oa:{DEFAULT_APP_ID}"
@@ -53,7 +55,7 @@ OTHER_USER = "6142494823000000002"
 CONTENT = "Cống thoát nước ở hẻm 42 bị nghẹt, mưa xuống là ngập tới gối, xin cho nạo vét sớm."
 LOCALITY_QUERY = "phuong ben thanh"
 WEBHOOK_PATH = "/webhooks/zalo-oa"
-TABLES = ("inbound_updates", "conversations", "people", "submissions", "channel_contacts")
+TABLES = ("inbox", "inbound_updates", "conversations", "people", "submissions", "channel_contacts")
 TABLES += ("pending_messages",)
 NOTICE = texts.PRIVACY_NOTICE.format(version=texts.PRIVACY_NOTICE_VERSION)
 
@@ -76,13 +78,14 @@ class Alerts:
 class OaHook:
     """Zalo's side: posts signed events to our webhook and collects what the bot sent back."""
 
-    def __init__(self, zalo: FakeZaloOa, adapter: ZaloOaAdapter, url: str) -> None:
+    def __init__(self, zalo: FakeZaloOa, adapter: ZaloOaAdapter, inbox: Inbox, url: str) -> None:
         self.zalo = zalo
         self.adapter = adapter
+        self.inbox = inbox
         self.url = url
 
     async def post(self, event: dict[str, Any]) -> Posted:
-        """POST one signed event; the answer only (deliveries may still be running)."""
+        """POST one signed event; the answer only (the inbox's worker may still be on it)."""
         return await self.zalo.sign_and_post(self.url, event)
 
     async def deliver(self, event: dict[str, Any], expect: int | None = 1) -> list[dict[str, Any]]:
@@ -91,7 +94,7 @@ class OaHook:
         posted = await self.post(event)
         assert posted.status == 200, posted
         assert posted.body == {"error": 0}
-        await self.adapter.drain()
+        await self.inbox.settled()
         new = self.zalo.sent[before:]
         if expect is not None:
             assert len(new) == expect, [m["text"] for m in new]
@@ -171,12 +174,10 @@ def client(session: aiohttp.ClientSession, zalo: FakeZaloOa, tokens: OaTokens) -
 
 
 @pytest.fixture
-async def adapter(
-    client: ZaloOaClient, engine: Engine, store: ChannelStore
-) -> AsyncIterator[ZaloOaAdapter]:
-    oa = ZaloOaAdapter(client, engine, store, app_id=DEFAULT_APP_ID, secret_key=DEFAULT_SECRET_KEY)
-    yield oa
-    await oa.drain()
+def adapter(client: ZaloOaClient, engine: Engine, store: ChannelStore) -> ZaloOaAdapter:
+    return ZaloOaAdapter(
+        client, engine, store, app_id=DEFAULT_APP_ID, secret_key=DEFAULT_SECRET_KEY
+    )
 
 
 async def _serve(app: web.Application) -> AsyncIterator[str]:
@@ -192,11 +193,16 @@ async def _serve(app: web.Application) -> AsyncIterator[str]:
 
 
 @pytest.fixture
-async def hook(zalo: FakeZaloOa, adapter: ZaloOaAdapter) -> AsyncIterator[OaHook]:
-    app = web.Application(client_max_size=MAX_BODY_BYTES)
-    app.router.add_post(WEBHOOK_PATH, adapter.handle_webhook)
-    async for base_url in _serve(app):
-        yield OaHook(zalo, adapter, base_url + WEBHOOK_PATH)
+async def inbox(db: Database, engine: Engine) -> AsyncIterator[Inbox]:
+    """The inbox webhooks store events in, its worker running."""
+    async with running_inbox(db, engine.clock) as running:
+        yield running
+
+
+@pytest.fixture
+async def hook(zalo: FakeZaloOa, adapter: ZaloOaAdapter, inbox: Inbox) -> AsyncIterator[OaHook]:
+    async for base_url in _serve(build_web_app(inbox, zalo_oa=adapter)):
+        yield OaHook(zalo, adapter, inbox, base_url + WEBHOOK_PATH)
 
 
 # --- the whole intake -----------------------------------------------------------------------
@@ -391,7 +397,7 @@ async def test_bad_signature_is_forbidden_and_stores_nothing(
     raw = _raw(event)
     posted = await zalo.post_raw(hook.url, raw, signature=signer(zalo, raw, event))
     assert posted.status == 403
-    await hook.adapter.drain()
+    await hook.inbox.settled()
     assert zalo.send_attempts == []
     assert await row_counts(db, TABLES) == dict.fromkeys(TABLES, 0)
 
@@ -402,7 +408,7 @@ async def test_event_of_another_app_is_forbidden_even_if_signed(
     event = {**zalo.text_event(USER, "/start"), "app_id": "1111111111111111111"}
     posted = await hook.post(event)  # signed with that app id and our secret key
     assert posted.status == 403
-    await hook.adapter.drain()
+    await hook.inbox.settled()
     assert zalo.send_attempts == []
     assert await row_counts(db, TABLES) == dict.fromkeys(TABLES, 0)
 
@@ -415,7 +421,7 @@ async def test_an_untouched_copy_of_a_signed_event_passes(
     raw = json.dumps(event, ensure_ascii=True, indent=1).encode()
     posted = await zalo.post_raw(hook.url, raw, signature=zalo.signature_for(raw, event))
     assert posted.status == 200
-    await hook.adapter.drain()
+    await hook.inbox.settled()
     assert len(zalo.sent) == 2
 
 
@@ -454,7 +460,7 @@ async def test_body_over_one_megabyte_is_too_large(
     assert len(raw) > MAX_BODY_BYTES
     posted = await zalo.post_raw(hook.url, raw, signature=zalo.signature_for(raw, event))
     assert posted.status == 413
-    await hook.adapter.drain()
+    await hook.inbox.settled()
     assert zalo.send_attempts == []
     assert await row_counts(db, TABLES) == dict.fromkeys(TABLES, 0)
 
@@ -509,7 +515,7 @@ async def test_unsupported_messages_get_their_answer(
     assert document["text"] == texts.UNSUPPORTED["document"]
 
 
-async def test_failed_handling_answers_500_and_the_retry_succeeds_once(
+async def test_failed_handling_is_retried_from_the_inbox_and_answered_once(
     hook: OaHook,
     zalo: FakeZaloOa,
     engine: Engine,
@@ -528,18 +534,15 @@ async def test_failed_handling_answers_500_and_the_retry_succeeds_once(
 
     monkeypatch.setattr(engine, "handle", fails_once)
     event = zalo.text_event(USER, "xin chào")
-    failed = await hook.post(event)
-    assert failed.status == 500
-    await hook.adapter.drain()
-    assert zalo.send_attempts == []
-    assert await count_rows(db, "inbound_updates") == 0
-
+    # Stored before the 200; the first try fails and the retry, a second later, answers.
     assert len(await hook.deliver(event, expect=2)) == 2
+    assert failures == [event["message"]["msg_id"]]
     assert await hook.deliver(event, expect=0) == []
     assert await count_rows(db, "inbound_updates") == 1
+    assert await count_rows(db, "inbox") == 0
 
 
-async def test_the_200_is_answered_before_replies_are_sent(
+async def test_the_200_is_answered_before_the_event_is_handled(
     hook: OaHook, zalo: FakeZaloOa, db: Database, authorised: tuple[str, str]
 ) -> None:
     zalo.hold_sends()
@@ -547,13 +550,12 @@ async def test_the_200_is_answered_before_replies_are_sent(
     posted = await asyncio.wait_for(hook.post(zalo.text_event(USER, "xin chào")), timeout=10)
     assert posted.status == 200
     assert zalo.sent == []
-    # Already stored when Zalo got its 200.
+    await zalo.wait_for_attempts(1)  # the worker handled it and is sending, held by the fake
     assert await count_rows(db, "inbound_updates") == 1
     assert await count_rows(db, "conversations") == 1
-    await zalo.wait_for_attempts(1)  # the delivery did start, and is held by the fake
     assert zalo.sent == []
     zalo.release_sends()
-    await hook.adapter.drain()
+    await hook.inbox.settled()
     assert zalo.sent[0]["text"] == texts.WELCOME
 
 
@@ -665,7 +667,7 @@ async def test_refused_refresh_token_alerts_once_and_replies_wait(
     clock.advance(hours=24, minutes=30)
     posted = await hook.post(zalo.text_event(USER, "xin chào"))
     assert posted.status == 200  # the resident's message is stored all the same
-    await hook.adapter.drain()
+    await hook.inbox.settled()
     assert len(alerts.messages) == 1
     assert "ykien zalo oa-authorize" in alerts.messages[0]
     assert zalo.sent == []
@@ -829,13 +831,15 @@ async def test_logs_carry_no_message_text_and_no_token(
     # A failure while handling must not quote the text either (at INFO and above).
     handle = engine.handle
 
-    async def fails(incoming: Incoming) -> list[Outgoing]:
+    async def fails_once(incoming: Incoming) -> list[Outgoing]:
+        monkeypatch.setattr(engine, "handle", handle)  # the inbox's retry succeeds
         raise RuntimeError(f"constraint failed for {incoming.text}")
 
-    monkeypatch.setattr(engine, "handle", fails)
-    failed = await hook.post(zalo.text_event(USER, secret_words))
-    assert failed.status == 500
-    monkeypatch.setattr(engine, "handle", handle)
+    monkeypatch.setattr(engine, "handle", fails_once)
+    stored = await hook.post(zalo.text_event(USER, secret_words))
+    assert stored.status == 200
+    await hook.inbox.settled()
+    assert any(r.name == "bot.inbox" and r.levelno == logging.WARNING for r in caplog.records)
 
     # One refresh after the -216, one ahead of expiry eight days later.
     assert len(zalo.refresh_requests()) == 2
