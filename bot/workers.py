@@ -5,7 +5,8 @@ SO_REUSEPORT, so the kernel spreads connections over them. They share PostgreSQL
 each resident's updates in order whichever worker stored or handles them, and the scheduler runs
 in whichever worker holds the advisory lock. The parent migrates the database and trains missing
 models once, before any worker starts, so workers only load them; it restarts a worker that dies
-and stops them all on SIGTERM or SIGINT.
+and stops them all on SIGTERM or SIGINT. It also gives them a fresh directory for their /metrics
+figures (prometheus_client's multiprocess mode), so any worker's scrape reports all of them.
 """
 
 from __future__ import annotations
@@ -13,13 +14,18 @@ from __future__ import annotations
 import asyncio
 import logging
 import os
+import shutil
 import signal
 import subprocess
 import sys
+import tempfile
 import time
 from collections import deque
 from types import FrameType
 
+from prometheus_client import multiprocess
+
+from bot.metrics import MULTIPROCESS_DIR
 from bot.nlp_models import build_analyzer
 from config.settings import Settings
 from storage.db import Database
@@ -76,9 +82,12 @@ class Supervisor:
         self.workers: list[subprocess.Popen[bytes]] = []
         self._stopping = False
         self._deaths: deque[float] = deque()
+        self.metrics_dir = ""
 
     def _start(self) -> subprocess.Popen[bytes]:
-        worker = subprocess.Popen(self.command)  # inherits stdout/stderr: one journal
+        environment = {**os.environ, MULTIPROCESS_DIR: self.metrics_dir}
+        # Inherits stdout/stderr: one journal.
+        worker = subprocess.Popen(self.command, env=environment)
         logger.info("worker %d started", worker.pid)
         return worker
 
@@ -90,6 +99,8 @@ class Supervisor:
         """Serve until a signal; raise WorkersFailed when a worker keeps dying."""
         for sig in (signal.SIGTERM, signal.SIGINT):
             signal.signal(sig, self._stop)
+        # Fresh for every run: the figures count from this start, as a single process's do.
+        self.metrics_dir = tempfile.mkdtemp(prefix="ykien-metrics-")
         self.workers = [self._start() for _ in range(self.count)]
         try:
             while not self._stopping:
@@ -102,9 +113,12 @@ class Supervisor:
                     self.workers[index] = self._start()
         finally:
             self._terminate()
+            shutil.rmtree(self.metrics_dir, ignore_errors=True)
 
     def _note_death(self, pid: int, code: int) -> None:
         logger.error("worker %d exited with %d; restarting it", pid, code)
+        # Its updates in flight are not in flight any more; its counts stay in the totals.
+        multiprocess.mark_process_dead(pid, self.metrics_dir)
         now = time.monotonic()
         self._deaths.append(now)
         while self._deaths and now - self._deaths[0] > RESTART_WINDOW:

@@ -373,10 +373,12 @@ class Process:
             await self.proc.wait()
 
 
-async def until(condition: Callable[[], Any], process: Process, what: str) -> Any:
-    """Wait (at most TIMEOUT) for a condition while the process stays alive."""
+async def until(
+    condition: Callable[[], Any], process: Process, what: str, timeout: float = TIMEOUT
+) -> Any:
+    """Wait (at most `timeout` seconds) for a condition while the process stays alive."""
     loop = asyncio.get_running_loop()
-    deadline = loop.time() + TIMEOUT
+    deadline = loop.time() + timeout
     while True:
         value = condition()
         if value:

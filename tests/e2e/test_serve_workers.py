@@ -26,6 +26,10 @@ from tests.e2e.test_cli import (
 )
 from tests.fakes.telegram_server import FakeTelegram
 from tests.fakes.telegram_updates import command_update
+from tests.integration.test_metrics import samples
+
+# The parent migrates and loads the models, then both workers load them: slow on a busy machine.
+STARTUP_TIMEOUT = 4 * TIMEOUT
 
 
 def children(process: Process) -> list[int]:
@@ -47,6 +51,16 @@ def workers_cli(
         YKIEN_HTTP_HOST="127.0.0.1",
         YKIEN_HTTP_PORT=str(port),
         **extra,
+    )
+
+
+async def both_serving(process: Process) -> None:
+    """Wait until both workers of `serve --workers 2` serve."""
+    await until(
+        lambda: process.stderr.count("serving on") == 2,
+        process,
+        "both workers serving",
+        STARTUP_TIMEOUT,
     )
 
 
@@ -104,7 +118,7 @@ async def test_workers_share_the_port_are_restarted_and_stop_together(
             try:
                 await process.start()
                 loop = asyncio.get_running_loop()
-                deadline = loop.time() + 4 * TIMEOUT  # the parent migrates, then two start
+                deadline = loop.time() + STARTUP_TIMEOUT
                 while not (len(children(process)) == 2 and await healthy()):
                     process.check_alive()
                     assert loop.time() < deadline, f"never served:\n{process.stderr}"
@@ -132,7 +146,7 @@ async def test_workers_share_the_port_are_restarted_and_stop_together(
                 assert await advisory_locks(postgres_url) == 1
 
                 os.kill(first[0], signal.SIGKILL)
-                deadline = loop.time() + 4 * TIMEOUT
+                deadline = loop.time() + STARTUP_TIMEOUT
                 while True:
                     now = children(process)
                     if len(now) == 2 and first[0] not in now and await healthy():
@@ -160,9 +174,7 @@ async def test_workers_stop_when_the_parent_is_killed(
         process = Process(cli, "serve", "--workers", "2")
         try:
             await process.start()
-            await until(
-                lambda: process.stderr.count("serving on") == 2, process, "both workers serving"
-            )
+            await both_serving(process)
             workers = children(process)
             await process.kill()  # SIGKILL: the parent cannot stop them itself
             loop = asyncio.get_running_loop()
@@ -173,3 +185,52 @@ async def test_workers_stop_when_the_parent_is_killed(
         finally:
             await process.kill()
     assert "the parent process" in process.stderr
+
+
+async def test_metrics_add_up_every_worker(
+    tmp_path: Path, nlp_settings: Settings, postgres_url: str
+) -> None:
+    port = free_port()
+    base = f"http://127.0.0.1:{port}"
+    residents = 12
+    temporary = tmp_path / "tmp"
+    temporary.mkdir()
+    async with FakeTelegram(TOKEN) as tg:
+        cli = workers_cli(
+            tmp_path, nlp_settings, tg, postgres_url, port,
+            YKIEN_SCHEDULER="false", TMPDIR=str(temporary),
+        )  # fmt: skip
+        process = Process(cli, "serve", "--workers", "2")
+        try:
+            await process.start()
+            await both_serving(process)
+            headers = {"X-Telegram-Bot-Api-Secret-Token": WEBHOOK_SECRET}
+            # A connection of its own per request, so the kernel spreads them over both workers.
+            connector = aiohttp.TCPConnector(force_close=True)
+            timeout = aiohttp.ClientTimeout(total=TIMEOUT)
+            async with aiohttp.ClientSession(connector=connector, timeout=timeout) as session:
+                for number in range(residents):
+                    update = command_update(
+                        "start", user_id=900_000 + number, update_id=900_000 + number
+                    )
+                    async with session.post(
+                        f"{base}/webhooks/telegram", json=update, headers=headers
+                    ) as response:
+                        assert response.status == 200
+                await until(lambda: len(tg.sent) >= 2 * residents, process, "every welcome")
+                assert [p.name[:14] for p in temporary.iterdir()] == ["ykien-metrics-"]
+                scrapes = []
+                for _ in range(10):
+                    async with session.get(f"{base}/metrics") as response:
+                        assert response.status == 200
+                        scrapes.append(samples(await response.text()))
+            assert await process.terminate() == 0
+        finally:
+            await process.kill()
+    assert list(temporary.iterdir()) == []  # the parent removed its workers' figures
+    telegram = (("channel", "telegram"),)
+    for scraped in scrapes:  # whichever worker answered, the figures are everyone's
+        assert scraped[("ykien_updates_received_total", telegram)] == residents
+        assert scraped[("ykien_updates_processed_total", telegram)] == residents
+        assert scraped[("ykien_update_seconds_count", telegram)] == residents
+        assert scraped[("ykien_inbox_backlog", ())] == 0
