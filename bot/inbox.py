@@ -41,6 +41,8 @@ CLAIM_PER_CHAT = 16
 # often the backlog is counted again (every process's updates count against the limit).
 IDLE_POLL_SECONDS = 0.5
 COUNT_SECONDS = 0.5
+# The process is ready for webhooks while its last good count is at most this old.
+READY_WITHIN_SECONDS = 5.0
 
 
 class Inbox:
@@ -75,6 +77,8 @@ class Inbox:
         self._flushing: asyncio.Task[None] | None = None
         # Updates waiting, as last counted plus those accepted here since.
         self.backlog = 0
+        # When the backlog was last counted (loop time): the database answered then.
+        self.counted_at: float | None = None
         self._wake = asyncio.Event()
         self._busy = 0
 
@@ -115,6 +119,15 @@ class Inbox:
                     if not done.done():
                         done.set_result(None)
 
+    def not_ready(self) -> str | None:
+        """Why webhooks would not be taken now ("database", "full"), or None when they would."""
+        counted = self.counted_at
+        if counted is None or asyncio.get_running_loop().time() - counted > READY_WITHIN_SECONDS:
+            return "database"  # not counted yet, or the count keeps failing
+        if self.backlog >= self.limit:
+            return "full"
+        return None
+
     # --- worker side -----------------------------------------------------------------------
 
     async def run(self, stop: asyncio.Event) -> None:
@@ -149,6 +162,7 @@ class Inbox:
         while not stop.is_set():
             try:
                 self.backlog = await self.store.pending() + len(self._batch)
+                self.counted_at = asyncio.get_running_loop().time()
             except Exception as error:
                 logger.warning("inbox: counting failed (%s)", type(error).__name__)
             with contextlib.suppress(TimeoutError):

@@ -30,6 +30,7 @@ from bot.channels.telegram_outbox import TelegramButtonSender
 from bot.consultation_reports import SynthesisPlanner
 from bot.deadlines import DeadlineReminderPlanner
 from bot.draft_files import ChannelDraftFiles, telegram_fetch, url_fetch
+from bot.housekeeping import HousekeepingPlanner
 from bot.inbox import Inbox
 from bot.metrics import Metrics
 from bot.report_files import FileSender, telegram_file_sender
@@ -271,6 +272,7 @@ def _scheduler(
         AnnouncementPlanner(app.db, tz),
         SynthesisPlanner(app.db, tz, settings.data_dir / "reports"),
     ]
+    planners.append(HousekeepingPlanner(app.db, tz))
     if settings.retention_days:
         planners.append(RetentionPlanner(app.db, settings.retention_days))
     return Scheduler(

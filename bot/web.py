@@ -62,8 +62,16 @@ async def store_update(
 
 
 async def healthz(_request: web.Request) -> web.Response:
-    """Liveness probe."""
+    """Liveness probe: the process serves HTTP."""
     return web.json_response({"status": "ok"})
+
+
+async def readyz(request: web.Request) -> web.Response:
+    """Readiness probe: webhooks would be stored now (the inbox's database answers, room left)."""
+    reason = request.app[INBOX].not_ready()
+    if reason is not None:
+        return web.json_response({"status": "unavailable", "reason": reason}, status=503)
+    return web.json_response({"status": "ready"})
 
 
 async def telegram_webhook(request: web.Request) -> web.Response:
@@ -106,6 +114,7 @@ def build_web_app(
     app = web.Application(client_max_size=MAX_BODY_BYTES)
     app[INBOX] = inbox
     app.router.add_get("/healthz", healthz)
+    app.router.add_get("/readyz", readyz)
     if metrics is not None:
         app.router.add_get("/metrics", metrics.handler)
     if telegram is not None:

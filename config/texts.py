@@ -140,7 +140,8 @@ STAFF_HELP = (
     "  /khongthuoc MÃ lý do | nơi nên gửi tới — không thuộc thẩm quyền.\n"
     "• /hanchot — các hạn báo cáo; /xong ID — đơn vị đã hoàn thành hạn đó.\n"
     "• /nguoigui MÃ lý do — người gửi một ý kiến (cán bộ được phân công; ghi nhật ký).\n"
-    "• /taoduthao — tạo đợt lấy ý kiến vào dự thảo văn kiện (gõ để xem mẫu).\n"
+    "• Cán bộ, quản trị viên: /taoduthao — tạo đợt lấy ý kiến vào dự thảo văn kiện "
+    "(gõ để xem mẫu).\n"
     "• Kiểm duyệt viên: /duyet MÃ, /hanche MÃ, /spam MÃ — quyết định một ý kiến chờ duyệt; "
     "/sua MÃ linhvuc=… loai=… — sửa nhãn; /truc bat|tat — nhận cảnh báo khẩn ngay."
 )
@@ -302,6 +303,11 @@ INVITE_CONSENT_FIRST = (
 INVITE_ACCEPTED = (
     "Bạn đã được ghi nhận là {role} của {unit}{topics}. Các lệnh dành cho bạn: "
     "/baocao [MM/YYYY] (báo cáo tháng), /tuan (7 ngày qua), /xem MÃ (xem một ý kiến)."
+)
+# An admin who opens an invite of another role keeps the admin role; the invite stays unused.
+INVITE_KEEPS_ADMIN = (
+    "Bạn đang là quản trị viên. Mã này mời một {role}; dùng nó, bạn sẽ mất quyền quản trị, nên "
+    "mã chưa được dùng. Hãy chuyển mã cho người được mời."
 )
 INVITE_TOPICS = " (lĩnh vực: {topics})"
 INVITE_CREATED = (

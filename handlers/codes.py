@@ -33,14 +33,16 @@ def new_pseudonym() -> str:
 def split_code(args: str) -> tuple[str | None, str, str] | None:
     """`MÃ nội dung` as (code or None, the code as typed, the content); None without a code.
 
-    A code may be typed with a space ("YK 7F3Q9X"), so two leading words are tried too.
+    A code may be typed with spaces ("YK 7F3Q9X", "YK - 7F3Q9X"), so the three and the two
+    leading words are tried first.
     """
-    parts = args.split(maxsplit=2)
+    for count in (3, 2):
+        parts = args.split(maxsplit=count)
+        joined = parse_reference_code(" ".join(parts[:count])) if len(parts) >= count else None
+        if joined is not None:
+            return joined, joined, parts[count].strip() if len(parts) > count else ""
+    parts = args.split(maxsplit=1)
     if not parts:
         return None
-    if len(parts) >= 2:
-        joined = parse_reference_code(f"{parts[0]} {parts[1]}")
-        if joined is not None:
-            return joined, joined, parts[2].strip() if len(parts) > 2 else ""
     content = args.strip()[len(parts[0]) :].strip()
     return parse_reference_code(parts[0]), parts[0][:20], content

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
@@ -56,6 +57,25 @@ class Attachment:
     def from_dict(cls, data: dict[str, object]) -> Attachment:
         """Inverse of `to_dict`."""
         return cls(**data)  # type: ignore[arg-type]
+
+
+def location(latitude: object, longitude: object) -> Attachment | None:
+    """A location sent by a resident; None unless both are finite numbers (or numeric text, as
+    Zalo sends them) within ±90 and ±180."""
+    point = (_coordinate(latitude, 90.0), _coordinate(longitude, 180.0))
+    if point[0] is None or point[1] is None:
+        return None
+    return Attachment(kind="location", latitude=point[0], longitude=point[1])
+
+
+def _coordinate(value: object, bound: float) -> float | None:
+    if isinstance(value, bool) or not isinstance(value, str | int | float):
+        return None
+    try:
+        number = float(value)
+    except ValueError:
+        return None
+    return number if math.isfinite(number) and -bound <= number <= bound else None
 
 
 @dataclass(frozen=True)
@@ -119,7 +139,9 @@ def split_text(text: str, limit: int) -> list[str]:
             cut = rest.rfind(" ", 0, limit + 1)
         if cut <= 0:
             cut = limit
-        chunks.append(rest[:cut].rstrip())
+        chunk = rest[:cut].rstrip()
+        if chunk:  # a run of blanks before the break is dropped, not sent as an empty message
+            chunks.append(chunk)
         rest = rest[cut:].lstrip()
     if rest or not chunks:
         chunks.append(rest)

@@ -211,6 +211,8 @@ class InboundUpdates(Protocol):
 
     async def claim(self, channel: str, update_id: str, at: datetime) -> bool: ...
 
+    async def forget_before(self, before: datetime, limit: int) -> int: ...
+
 
 class RateWindows(Protocol):
     """Updates per identity and minute (storage.repositories.SqlRateWindows)."""

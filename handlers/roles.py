@@ -169,6 +169,19 @@ def may_read(person: PersonRecord, submission: SubmissionRecord, scope: Scope) -
     return not is_sensitive(submission) or reads_restricted(person)
 
 
+async def audit_restricted_read(
+    uow: UnitOfWork, person: PersonRecord, codes: Sequence[str], command: str, now: datetime
+) -> None:
+    """Record that `person` was shown the text of restricted submissions (by code, never text)."""
+    await uow.audit.add(
+        actor=person.pseudonym,
+        action="restricted.read",
+        at=now,
+        subject=codes[0] if len(codes) == 1 else None,
+        details={"command": command, "codes": list(codes)},
+    )
+
+
 # --- the unit tree ------------------------------------------------------------------------------
 
 
@@ -427,12 +440,18 @@ class Officers:
         """Use an invite for `person`: one answer for wrong, used and expired alike."""
         invite = await uow.invites.find(hashes)
         unit = await uow.units.get(invite.unit_code) if invite else None
-        usable = (
+        valid = (
             invite is not None
             and unit is not None
             and invite.used_at is None
             and invite.expires_at > now
-            and await uow.invites.mark_used(invite.id, person.id, now)
+        )
+        if valid and invite is not None and person.role == "admin" and invite.role != "admin":
+            # Opening it would silently demote the admin; its intended holder can still use it.
+            role = roles_config.ROLE_NAMES.get(invite.role, invite.role)
+            return person, texts.INVITE_KEEPS_ADMIN.format(role=role)
+        usable = (
+            valid and invite is not None and await uow.invites.mark_used(invite.id, person.id, now)
         )
         if not usable or invite is None or unit is None:
             await uow.audit.add(
@@ -514,9 +533,9 @@ class Officers:
             return texts.ROLE_NO_UNIT
         scope, unit_name = found
         if command == "xem":
-            return await self.view(uow, person, scope, args)
+            return await self.view(uow, person, scope, args, now)
         if command == "tim":
-            return await self.search(uow, person, scope, args)
+            return await self.search(uow, person, scope, args, now)
         if command == "traloi":
             return await self.answer(uow, person, scope, args, now)
         if command in cases_config.STATUS_COMMANDS:
@@ -539,7 +558,9 @@ class Officers:
             return texts.ROLE_REPORT_UNAVAILABLE
         return await self.digests.text(scope, period, unit_name)
 
-    async def view(self, uow: UnitOfWork, person: PersonRecord, scope: Scope, args: str) -> str:
+    async def view(
+        self, uow: UnitOfWork, person: PersonRecord, scope: Scope, args: str, now: datetime
+    ) -> str:
         """One submission within scope; outside it reads the same as a missing code."""
         if not args.strip():
             return texts.ROLE_VIEW_USAGE
@@ -567,9 +588,13 @@ class Officers:
             text=texts.DIGEST_HIDDEN_TEXT if hidden else redact(submission.text),
         )
         details = await cases.view_details(uow, submission, hidden=hidden, tz=self.display_tz)
+        if not hidden and is_sensitive(submission):
+            await audit_restricted_read(uow, person, [submission.code], "xem", now)
         return shown_case + details
 
-    async def search(self, uow: UnitOfWork, person: PersonRecord, scope: Scope, args: str) -> str:
+    async def search(
+        self, uow: UnitOfWork, person: PersonRecord, scope: Scope, args: str, now: datetime
+    ) -> str:
         """`/tim từ khóa`: the newest submissions in scope containing every word.
 
         Words match without regard to case or diacritics. Officers search only texts they may
@@ -592,9 +617,12 @@ class Officers:
         if not found:
             return texts.SEARCH_NONE.format(words=shown_words)
         lines = [texts.SEARCH_HEADER.format(words=shown_words, count=len(found))]
+        restricted_shown = []
         for submission in found:
             # The search left out what they may not read; the rule is checked all the same.
             hidden = not may_read(person, submission, scope)
+            if not hidden and is_sensitive(submission):
+                restricted_shown.append(submission.code)
             lines.append(
                 texts.SEARCH_ITEM.format(
                     code=submission.code,
@@ -604,6 +632,8 @@ class Officers:
                     text=texts.DIGEST_HIDDEN_TEXT if hidden else _snippet(redact(submission.text)),
                 )
             )
+        if restricted_shown:
+            await audit_restricted_read(uow, person, restricted_shown, "tim", now)
         return "\n".join(lines)
 
     async def answer(

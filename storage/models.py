@@ -219,7 +219,8 @@ class InboundUpdate(Base):
 
     channel: Mapped[str] = mapped_column(String(16), primary_key=True)
     update_id: Mapped[str] = mapped_column(String(128), primary_key=True)
-    processed_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    # Indexed: keys older than the channels' re-delivery window are pruned (bot.housekeeping).
+    processed_at: Mapped[datetime] = mapped_column(UtcDateTime(), index=True)
 
 
 class AuditEntry(Base):

@@ -10,7 +10,7 @@ from datetime import datetime
 from types import TracebackType
 from typing import Any
 
-from sqlalchemy import TextClause, bindparam, case, delete, select, text, update
+from sqlalchemy import TextClause, bindparam, case, delete, select, text, tuple_, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from storage import models
@@ -706,6 +706,20 @@ class SqlInboundUpdates:
         )
         result = await self._session.execute(stmt)
         return bool(getattr(result, "rowcount", 0))
+
+    async def forget_before(self, before: datetime, limit: int) -> int:
+        """Drop up to `limit` keys of updates processed before `before`; returns how many."""
+        table = models.InboundUpdate
+        oldest = (
+            select(table.channel, table.update_id)
+            .where(table.processed_at < before)
+            .order_by(table.processed_at)
+            .limit(limit)
+        )
+        result = await self._session.execute(
+            delete(table).where(tuple_(table.channel, table.update_id).in_(oldest))
+        )
+        return int(getattr(result, "rowcount", 0) or 0)
 
 
 class SqlRateWindows:

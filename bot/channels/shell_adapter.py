@@ -10,7 +10,7 @@ from typing import TextIO
 
 from config import texts
 from handlers.intake import Engine
-from handlers.messages import Attachment, Event, Incoming, Outgoing, UserRef
+from handlers.messages import Attachment, Event, Incoming, Outgoing, UserRef, location
 
 CHANNEL = "shell"
 PHOTO_PREFIX = "!anh"
@@ -39,14 +39,11 @@ def parse_line(
         photo = Attachment(kind="photo", file_id=f"shell-{uuid.uuid4().hex[:12]}")
         return Incoming(event=Event.PHOTO, text=caption, attachment=photo, **base)
     if stripped.lower().startswith(LOCATION_PREFIX):
-        try:
-            lat_text, lon_text = stripped[len(LOCATION_PREFIX) :].split(",", 1)
-            location = Attachment(
-                kind="location", latitude=float(lat_text), longitude=float(lon_text)
-            )
-        except ValueError:
+        latitude, _, longitude = stripped[len(LOCATION_PREFIX) :].partition(",")
+        where = location(latitude.strip(), longitude.strip())
+        if where is None:
             return Incoming(event=Event.UNSUPPORTED, unsupported="other", **base)
-        return Incoming(event=Event.LOCATION, attachment=location, **base)
+        return Incoming(event=Event.LOCATION, attachment=where, **base)
     return Incoming(event=Event.TEXT, text=text, **base)
 
 

@@ -11,7 +11,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-import math
 import warnings
 from datetime import datetime, timedelta
 from typing import Any
@@ -30,7 +29,15 @@ from telegram.request import HTTPXRequest
 from telegram.warnings import PTBDeprecationWarning
 
 from handlers.intake import Engine
-from handlers.messages import Attachment, Event, Incoming, Outgoing, UserRef, split_text
+from handlers.messages import (
+    Attachment,
+    Event,
+    Incoming,
+    Outgoing,
+    UserRef,
+    location,
+    split_text,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -70,14 +77,6 @@ def _str(value: Any) -> str | None:
 def _int(value: Any) -> int | None:
     """A whole-number field (an id, a size); None for anything else."""
     return value if isinstance(value, int) and not isinstance(value, bool) else None
-
-
-def _coordinate(value: Any, bound: float) -> float | None:
-    """A latitude (bound 90) or longitude (bound 180); None unless a finite number within it."""
-    if isinstance(value, bool) or not isinstance(value, int | float):
-        return None
-    number = float(value)
-    return number if math.isfinite(number) and -bound <= number <= bound else None
 
 
 def to_incoming(update: Update, received_at: datetime) -> Incoming | None:
@@ -137,12 +136,10 @@ def _message_fields(message: Message) -> dict[str, Any]:
         )
         return {"event": Event.PHOTO, "text": caption, "attachment": photo}
     if message.location is not None:
-        latitude = _coordinate(message.location.latitude, 90.0)
-        longitude = _coordinate(message.location.longitude, 180.0)
-        if latitude is None or longitude is None:
+        where = location(message.location.latitude, message.location.longitude)
+        if where is None:
             return {"event": Event.UNSUPPORTED, "unsupported": "other"}
-        location = Attachment(kind="location", latitude=latitude, longitude=longitude)
-        return {"event": Event.LOCATION, "attachment": location}
+        return {"event": Event.LOCATION, "attachment": where}
     if _str(message.text) is not None:
         return {"event": Event.TEXT, "text": text}
     document = message.document

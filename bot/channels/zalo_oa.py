@@ -14,7 +14,6 @@ import asyncio
 import hashlib
 import hmac
 import logging
-import math
 import weakref
 from datetime import datetime, timedelta
 from typing import Any
@@ -36,7 +35,15 @@ from bot.channels.zalo_oauth import (
 )
 from bot.web import MAX_BODY_BYTES, store_update
 from handlers.intake import Engine
-from handlers.messages import Attachment, Event, Incoming, Outgoing, UserRef, split_text
+from handlers.messages import (
+    Attachment,
+    Event,
+    Incoming,
+    Outgoing,
+    UserRef,
+    location,
+    split_text,
+)
 from storage.channels import ChannelStore, ContactRecord
 
 __all__ = [
@@ -142,16 +149,6 @@ def _first_payload(message: dict[str, Any]) -> dict[str, Any]:
     return {}
 
 
-def _coordinate(value: Any, bound: float) -> float | None:
-    if isinstance(value, bool) or not isinstance(value, str | int | float):
-        return None
-    try:
-        number = float(value)
-    except ValueError:
-        return None
-    return number if math.isfinite(number) and -bound <= number <= bound else None
-
-
 def _timestamp(event: dict[str, Any]) -> str | None:
     value = event.get("timestamp")
     if isinstance(value, str):
@@ -180,11 +177,9 @@ def _message_fields(name: str, message: dict[str, Any]) -> dict[str, Any]:
         return _file_fields(_first_payload(message))
     if name == "user_send_location":
         coordinates = _dict(_first_payload(message).get("coordinates"))
-        latitude = _coordinate(coordinates.get("latitude"), 90.0)
-        longitude = _coordinate(coordinates.get("longitude"), 180.0)
-        if latitude is None or longitude is None:
+        where = location(coordinates.get("latitude"), coordinates.get("longitude"))
+        if where is None:
             return {"event": Event.UNSUPPORTED, "unsupported": "other"}
-        where = Attachment(kind="location", latitude=latitude, longitude=longitude)
         return {"event": Event.LOCATION, "attachment": where}
     return {"event": Event.UNSUPPORTED, "unsupported": UNSUPPORTED_EVENTS.get(name, "other")}
 

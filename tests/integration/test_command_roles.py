@@ -388,7 +388,10 @@ def invite_changes(cell: Cell) -> set[str]:
     return changes
 
 
-def invite_waits(cell: Cell) -> list[str | Match]:
+def invite_refused(cell: Cell) -> list[str | Match]:
+    """Before consent the invite waits for it; an admin keeps the role and the invite its use."""
+    if cell.role == "admin":
+        return [texts.INVITE_KEEPS_ADMIN.format(role=roles_config.ROLE_NAMES["officer"])]
     return [texts.INVITE_CONSENT_FIRST, NOTICE]
 
 
@@ -630,24 +633,25 @@ ROWS: tuple[Row, ...] = (
         reply=lambda cell: [review_config.DUTY_TURNED_ON],
         changes=effect("actor.on_duty=True", "audit moderator.duty"),
     ),
-    # Enrollment: anyone who consented redeems an invite; before consent it waits for it.
+    # Enrollment: anyone who consented redeems an invite; before consent it waits for it. An
+    # admin is not demoted by an officer's invite.
     Row(
         "thamgia",
-        CONSENTED,
+        CONSENTED - {"admin"},
         args="{invite}",
         setup=invite,
         reply=invite_accepted,
         changes=invite_changes,
-        refusal=invite_waits,
+        refusal=invite_refused,
     ),
     Row(
         "start",
-        CONSENTED,
+        CONSENTED - {"admin"},
         args="{token}",
         setup=invite,
         reply=invite_accepted,
         changes=invite_changes,
-        refusal=invite_waits,
+        refusal=invite_refused,
         name="/start token",
     ),
     Row(

@@ -40,6 +40,7 @@ from storage.records import NewSubmission
 from tests.conftest import FrozenClock
 from tests.dialogue import Resident
 from tests.integration.test_roles_chat import VIETNAM, NoAnalyzer, consented
+from tests.moderation import audit_rows
 
 BEN_THANH = "hcm-ben-thanh"
 SAI_GON = "hcm-sai-gon"
@@ -391,3 +392,20 @@ async def test_restricted_items_show_only_where_the_rule_allows(
             assert item.pseudonym not in shown and item.external_id not in shown, (*where, item)
         if surface.counted is not None and (viewer in IN_SCOPE or viewer == OPERATOR):
             assert surface.counted(world, shown), (*where, shown)
+
+
+@pytest.mark.parametrize("surface_name", ["xem", "tim"])
+async def test_reading_a_restricted_text_is_audited(world: World, surface_name: str) -> None:
+    restricted_codes = sorted(world.codes[item.name] for item in RESTRICTED)
+    for viewer in VIEWERS:
+        before = len(await audit_rows(world.db, "restricted.read"))
+        await SURFACES[surface_name].read(world, viewer)
+        entries = (await audit_rows(world.db, "restricted.read"))[before:]
+        async with world.db.unit_of_work() as uow:
+            person = await uow.people.get_by_channel("test", f"viewer-{viewer}")
+        assert person is not None
+        # By code, never by text; only when the text was shown, and only to whom it was.
+        read = sorted(code for _, _, _, details in entries for code in details["codes"])
+        assert read == (restricted_codes if viewer in READS_RESTRICTED else []), viewer
+        assert {actor for actor, *_ in entries} <= {person.pseudonym}
+        assert all(details["command"] == surface_name for *_, details in entries)

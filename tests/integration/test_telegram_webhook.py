@@ -17,6 +17,7 @@ import aiohttp
 import pytest
 from aiohttp import web
 
+from bot import inbox as inbox_module
 from bot.channels.telegram_adapter import TelegramAdapter, make_bot
 from bot.inbox import Inbox
 from bot.web import MAX_BODY_BYTES, TELEGRAM_SECRET_HEADER, build_web_app
@@ -374,6 +375,38 @@ async def test_healthz(hook: Webhook) -> None:
     async with hook.session.get(f"{hook.base_url}/healthz") as response:
         assert response.status == 200
         assert await response.json() == {"status": "ok"}
+
+
+async def test_readyz_says_whether_webhooks_would_be_stored(
+    hook: Webhook, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    async def ready() -> tuple[int, dict[str, str]]:
+        async with hook.session.get(f"{hook.base_url}/readyz") as response:
+            return response.status, await response.json()
+
+    async def until_ready(expected: tuple[int, dict[str, str]]) -> None:
+        for _ in range(100):  # the inbox counts every 0.5 s
+            if await ready() == expected:
+                return
+            await asyncio.sleep(0.1)
+        assert await ready() == expected
+
+    await until_ready((200, {"status": "ready"}))
+    hook.inbox.limit = 0
+    assert await ready() == (503, {"status": "unavailable", "reason": "full"})
+    hook.inbox.limit = 10_000
+    assert await ready() == (200, {"status": "ready"})
+
+    async def unreachable() -> int:
+        raise OSError("connection refused")
+
+    # The database stops answering: ready no more once the last good count is too old.
+    monkeypatch.setattr(inbox_module, "READY_WITHIN_SECONDS", 0.5)
+    counting = hook.inbox.store.pending
+    monkeypatch.setattr(hook.inbox.store, "pending", unreachable)
+    await until_ready((503, {"status": "unavailable", "reason": "database"}))
+    monkeypatch.setattr(hook.inbox.store, "pending", counting)
+    await until_ready((200, {"status": "ready"}))
 
 
 async def test_failed_processing_is_retried_from_the_inbox_and_answered_once(

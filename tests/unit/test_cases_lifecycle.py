@@ -142,6 +142,9 @@ def test_my_data_lines_list_the_rating_and_only_this_case_s_follow_ups() -> None
     [
         ("yk 7f3q9x 5", ("YK-7F3Q9X", "YK-7F3Q9X", "5")),
         ("YK-7F3Q9X  Vẫn ngập\nsau mưa", ("YK-7F3Q9X", "YK-7F3Q9X", "Vẫn ngập\nsau mưa")),
+        ("YK - 7f3q9x cảm ơn", ("YK-7F3Q9X", "YK-7F3Q9X", "cảm ơn")),
+        ("yk 7f3q9x", ("YK-7F3Q9X", "YK-7F3Q9X", "")),
+        ("7F3Q9X", ("YK-7F3Q9X", "7F3Q9X", "")),
         ("nonsense 5", (None, "nonsense", "5")),
         ("   ", None),
     ],

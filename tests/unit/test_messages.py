@@ -12,7 +12,7 @@ from telegram.error import RetryAfter
 
 from bot.channels.telegram_adapter import retry_after_seconds, to_incoming
 from handlers.codes import ALPHABET, new_reference_code, parse_reference_code
-from handlers.messages import Attachment, Button, Event, Outgoing, split_text
+from handlers.messages import Attachment, Button, Event, Outgoing, location, split_text
 from tests.fakes import telegram_updates
 
 
@@ -24,6 +24,9 @@ from tests.fakes import telegram_updates
         ("một hai ba bốn", 7, ["một hai", "ba bốn"]),
         ("dòng một\ndòng hai", 12, ["dòng một", "dòng hai"]),
         ("x" * 25, 10, ["x" * 10, "x" * 10, "x" * 5]),
+        # Blanks before the first break make no empty message (Telegram refuses those).
+        ("     " + "x" * 10, 5, ["x" * 5, "x" * 5]),
+        (" " * 12, 5, [""]),
     ],
 )
 def test_split_text(text: str, limit: int, expected: list[str]) -> None:
@@ -95,3 +98,26 @@ def test_a_telegram_document_and_its_attachment_round_trip() -> None:
     photo = Attachment(kind="photo", file_id="p", width=800)
     assert photo.to_dict() == {"kind": "photo", "file_id": "p", "width": 800}
     assert Attachment.from_dict(photo.to_dict()) == photo
+
+
+@pytest.mark.parametrize(
+    ("latitude", "longitude", "expected"),
+    [
+        (10.77, 106.7, (10.77, 106.7)),
+        ("10.77", "106.7", (10.77, 106.7)),  # Zalo sends text
+        (-90, 180, (-90.0, 180.0)),
+        (90.5, 106.7, None),
+        (10.77, -180.5, None),
+        ("nan", "106.7", None),
+        (10.77, float("inf"), None),
+        (True, 106.7, None),
+        ("", "106.7", None),
+        (None, 106.7, None),
+    ],
+)
+def test_location_is_finite_and_within_bounds(
+    latitude: object, longitude: object, expected: tuple[float, float] | None
+) -> None:
+    where = location(latitude, longitude)
+    found = None if where is None else (where.latitude, where.longitude)
+    assert found == expected

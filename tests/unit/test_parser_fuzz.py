@@ -238,7 +238,7 @@ def test_split_code_returns_the_code_and_the_rest(args: str) -> None:
 @fuzz(120)
 @given(
     body=code_bodies,
-    spelling=st.sampled_from(["{p}-{c}", "{p} {c}", "{p}{c}", "{c}", "{p}--{c}"]),
+    spelling=st.sampled_from(["{p}-{c}", "{p} {c}", "{p}{c}", "{c}", "{p}--{c}", "{p} - {c}"]),
     content=any_text,
 )
 def test_split_code_round_trips(body: str, spelling: str, content: str) -> None:
@@ -332,6 +332,7 @@ def test_split_message_keeps_every_character_within_the_limit(text: str, limit: 
     chunks = split_message(text, limit)
     assert chunks
     assert all(len(chunk) <= limit for chunk in chunks)
+    assert all(chunks) or (chunks == [""] and not text.strip())  # no empty message sent
     assert _letters("".join(chunks)) == _letters(text)
 
 
@@ -1405,6 +1406,11 @@ def test_shell_lines_parse(line: str) -> None:
     incoming = parse_line(line, UserRef("shell", "me"), engine)  # type: ignore[arg-type]
     assert isinstance(incoming.event, Event) and isinstance(incoming.text, str)
     assert incoming.command == incoming.command.lower()
+    if incoming.attachment is not None and incoming.attachment.kind == "location":
+        assert (
+            incoming.attachment.latitude is not None and incoming.attachment.longitude is not None
+        )
+        assert abs(incoming.attachment.latitude) <= 90 and abs(incoming.attachment.longitude) <= 180
 
 
 # === bot: files and bodies ========================================================================
