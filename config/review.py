@@ -38,6 +38,11 @@ URGENT_HEADER = (
     "🚨 KHẨN: {code} có dấu hiệu {flags}. Người gửi đã được khuyên gọi ngay 113 (Công an), "
     "114 (Cứu hỏa, cứu nạn), 115 (Cấp cứu)."
 )
+# A comment on a draft (no reference code): where it was given, then its text.
+URGENT_COMMENT_HEADER = (
+    "🚨 KHẨN: một góp ý dự thảo có dấu hiệu {flags} («{title}», {section}). Người gửi đã được "
+    "khuyên gọi ngay 113 (Công an), 114 (Cứu hỏa, cứu nạn), 115 (Cấp cứu)."
+)
 QUEUE_BODY = (
     "Loại: {kind}{predicted}\n"
     "Lĩnh vực: {topic} (độ tin cậy {confidence})\n"

@@ -713,4 +713,13 @@ class ConsultationChat:
         )
         if set(URGENT_FLAGS) & set(flags):
             receipt = texts.EMERGENCY_ADVICE + "\n\n" + receipt
+        if text_changed and comment:
+            await turn.engine.officers.review.alert_comment(
+                uow,
+                comment_id=comment_id,
+                where=(consultation.title, section.heading),
+                text=comment,
+                flags=flags,
+                now=now,
+            )
         turn.say(receipt)

@@ -135,6 +135,11 @@ def _redact_part(text: str, pii: Sequence[PiiSpan], start: int, end: int) -> str
     return redact(text[start:end], inside)
 
 
+def _flag_names(codes: Sequence[str]) -> str:
+    """Flags as an alert names them: "khẩn cấp, đe dọa"."""
+    return ", ".join(FLAG_NAMES.get(code, code).lower() for code in codes)
+
+
 def reasons(submission: SubmissionRecord) -> list[str]:
     """Why a submission is in the queue: each flag with its evidence, and an unsure label."""
     text = unicodedata.normalize("NFC", submission.text)
@@ -336,7 +341,7 @@ class Review:
             )
         urgent = [code for code in flag_codes(submission) if code in URGENT_FLAGS]
         if urgent:
-            names = ", ".join(FLAG_NAMES.get(code, code).lower() for code in urgent)
+            names = _flag_names(urgent)
             header = config.URGENT_HEADER.format(code=submission.code, flags=names)
             for channel, chat in await self._chats(uow, urgent=True):
                 text = f"{header}\n\n{self.body(submission)}"
@@ -353,6 +358,41 @@ class Review:
                 )
             logger.info("urgent item %s: moderators alerted", submission.code)
         return AWAITING
+
+    async def alert_comment(
+        self,
+        uow: UnitOfWork,
+        *,
+        comment_id: int,
+        where: tuple[str, str],
+        text: str,
+        flags: Sequence[str],
+        now: datetime,
+    ) -> bool:
+        """Alert the moderators at once to a comment on a draft that signals a threat or an
+        emergency (`where`: the consultation's title and the section); True when it did.
+
+        Comments have no review queue of their own; an emergency must not wait for the
+        synthesis. One alert per comment and chat, whatever later edits say.
+        """
+        urgent = [code for code in flags if code in URGENT_FLAGS]
+        if not urgent:
+            return False
+        names = _flag_names(urgent)
+        title, section = where
+        header = config.URGENT_COMMENT_HEADER.format(flags=names, title=title, section=section)
+        for channel, chat in await self._chats(uow, urgent=True):
+            await uow.outbox.enqueue(
+                key=f"urgent-comment:{comment_id}:{channel}:{chat}",
+                channel=channel,
+                chat_id=chat,
+                text=f"{header}\n\n{highlight(text, ())}",  # redacted, as in the queue
+                due_at=now,
+                now=now,
+                subject=f"comment:{comment_id}",
+            )
+        logger.info("urgent comment %s: moderators alerted", comment_id)
+        return True
 
     async def _refresh_copies(
         self,

@@ -21,6 +21,7 @@ from bot.announcements import AnnouncementPlanner
 from bot.consultation_reports import SynthesisPlanner
 from config import consultation_chat as chat
 from config import consultations as draft_texts
+from config import review as review_texts
 from config import texts
 from config.consultations import STANCES
 from handlers.consultation_setup import create_consultation
@@ -34,6 +35,7 @@ from storage.outbox import OutboxStore
 from tests.conftest import FrozenClock
 from tests.dialogue import Resident
 from tests.integration.test_roles_chat import audit, consented, with_role
+from tests.moderation import FIRE, outbox, staff
 
 VIETNAM = ZoneInfo("Asia/Ho_Chi_Minh")
 DRAFT = """DỰ THẢO BÁO CÁO CHÍNH TRỊ
@@ -188,6 +190,37 @@ async def test_position_with_comment_then_changed_before_the_close(
     assert done == [
         chat.DONE.format(title=consultation.title, given=2, closes=local(consultation.closes_at))
     ]
+
+
+async def test_an_urgent_comment_alerts_the_moderators_at_once(
+    db: Database, engine: Engine, clock: FrozenClock
+) -> None:
+    consultation = await new_consultation(db, clock)
+    on_duty = await staff(db, engine, "mod-on", "moderator")
+    await staff(db, engine, "mod-off", "moderator")
+    await on_duty.act(("cmd", "truc", "bat"))
+    resident = await consented(engine, "gy-urgent")
+    await enter(resident, consultation, "nong_dan")
+    await resident.act(("press", "gy:sec:2"))
+    await resident.act(("press", "gy:st:tan_thanh"))
+    saved = await resident.act(("say", FIRE + " Gọi tôi 0903 123 456."))
+    assert saved[0].startswith(texts.EMERGENCY_ADVICE)
+    [row] = await comments(db)
+    [alert] = await outbox(db, "urgent-comment:")
+    assert (alert.key, alert.chat_id) == (f"urgent-comment:{row.id}:test:mod-on", "mod-on")
+    header = review_texts.URGENT_COMMENT_HEADER.format(
+        flags="khẩn cấp", title=consultation.title, section="I. Về phát triển kinh tế"
+    )
+    assert alert.text.startswith(header) and alert.subject == f"comment:{row.id}"
+    assert "cháy lớn" in alert.text and "0903 123 456" not in alert.text  # redacted
+    # Kept as it was: no second alert; an ordinary comment raises none.
+    await resident.act(("press", "gy:sec:2"))
+    await resident.act(("press", "gy:st:khong_tan_thanh"))
+    await resident.act(("press", "gy:keep"))
+    await resident.act(("press", "gy:sec:3"))
+    await resident.act(("press", "gy:st:tan_thanh"))
+    await resident.act(("say", "Đề nghị nói rõ hơn về chăm lo người có công."))
+    assert len(await outbox(db, "urgent-comment:")) == 1
 
 
 async def test_after_the_close_a_polite_refusal_and_nothing_stored(
