@@ -12,6 +12,7 @@ from alembic.config import Config
 from sqlalchemy import event
 from sqlalchemy.engine import Connection, make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
+from sqlalchemy.pool import NullPool
 
 from storage.repositories import SqlUnitOfWork
 
@@ -55,10 +56,39 @@ class Database:
         return SqlUnitOfWork(self._sessions, self._write_lock)
 
     async def upgrade(self) -> None:
-        """Bring the schema to the newest Alembic revision."""
-        async with self.engine.begin() as conn:
-            await conn.run_sync(_upgrade_on, alembic_config(self.url))
+        """Bring the schema to the newest Alembic revision, all or nothing."""
+        engine = self._upgrade_engine()
+        try:
+            async with engine.begin() as conn:
+                await conn.run_sync(_upgrade_on, alembic_config(self.url))
+        finally:
+            if engine is not self.engine:
+                await engine.dispose()
         logger.info("database schema is up to date (%s)", self.engine.dialect.name)
+
+    def _upgrade_engine(self) -> AsyncEngine:
+        """The engine to migrate with: ours, or on a SQLite file one that makes DDL transactional.
+
+        The sqlite3 driver runs CREATE and ALTER outside any transaction, so a process killed
+        in the middle of its first upgrade left half a schema that no restart could upgrade.
+        A connection of its own, with the driver's transaction handling off and an explicit
+        BEGIN IMMEDIATE, puts the whole upgrade in one transaction. Only for the upgrade: the
+        units of work keep the driver's behaviour that their locking was designed around.
+        """
+        database = make_url(self.url).database
+        if not self.is_sqlite or database in (None, "", ":memory:"):
+            return self.engine
+        engine = create_async_engine(self.url, poolclass=NullPool, connect_args={"timeout": 30})
+
+        def on_connect(dbapi_connection: Any, record: Any) -> None:
+            _sqlite_pragmas(dbapi_connection, record)
+            dbapi_connection.isolation_level = None  # the driver no longer BEGINs or COMMITs
+
+        event.listen(engine.sync_engine, "connect", on_connect)
+        event.listen(
+            engine.sync_engine, "begin", lambda conn: conn.exec_driver_sql("BEGIN IMMEDIATE")
+        )
+        return engine
 
     async def dispose(self) -> None:
         """Close every pooled connection."""

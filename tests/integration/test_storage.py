@@ -5,16 +5,21 @@ from __future__ import annotations
 import asyncio
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta, timezone
+from pathlib import Path
 from zoneinfo import ZoneInfo
 
+import pytest
 from alembic import command
 from alembic.autogenerate import compare_metadata
+from alembic.config import Config
 from alembic.migration import MigrationContext
 from sqlalchemy import func, select
+from sqlalchemy.engine import Connection
 
 from handlers.intake import Engine
 from handlers.messages import Event
 from nlp.locality import LocalityIndex
+from storage import db as storage_db
 from storage import models
 from storage.db import Database, alembic_config
 from storage.records import NewSubmission
@@ -40,6 +45,40 @@ async def test_downgrade_and_upgrade_again(db: Database) -> None:
         await conn.run_sync(cycle, alembic_config(db.url))
     async with db.unit_of_work() as uow:
         assert await uow.updates.claim("test", "1", datetime.now(UTC))
+
+
+async def test_an_interrupted_first_upgrade_leaves_nothing_behind(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Killed halfway through its first upgrade, a SQLite file has no half schema: the next
+    start upgrades it (the driver used to commit each CREATE on its own)."""
+    url = f"sqlite+aiosqlite:///{tmp_path / 'first.sqlite3'}"
+
+    def interrupted(connection: Connection, config: Config) -> None:
+        config.attributes["connection"] = connection
+        command.upgrade(config, "0008")
+        raise KeyboardInterrupt  # what an interrupted process sees mid-upgrade
+
+    async def tables() -> list[str]:
+        async with db.engine.connect() as conn:
+            found = await conn.exec_driver_sql(
+                "SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name"
+            )
+            return [row[0] for row in found]
+
+    db = Database(url)
+    try:
+        monkeypatch.setattr(storage_db, "_upgrade_on", interrupted)
+        with pytest.raises(KeyboardInterrupt):
+            await db.upgrade()
+        assert await tables() == []
+        monkeypatch.undo()
+        await db.upgrade()
+        assert {"people", "submissions", "inbox", "alembic_version"} <= set(await tables())
+        async with db.unit_of_work() as uow:
+            assert await uow.updates.claim("test", "1", datetime.now(UTC))
+    finally:
+        await db.dispose()
 
 
 async def test_times_come_back_aware_and_equal(db: Database) -> None:
