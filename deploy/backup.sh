@@ -19,33 +19,8 @@
 set -euo pipefail
 umask 077
 
-usage() {
-  awk 'NR > 1 && /^#/ { sub(/^# ?/, ""); print; next } NR > 1 { exit }' "$0" >&2
-  exit 2
-}
-
-die() {
-  echo "backup.sh: $*" >&2
-  exit 1
-}
-
-# ykien's SQLAlchemy URL as libpq understands it: no "+driver", asyncpg's ssl= as sslmode=.
-libpq_url() {
-  local url=$1
-  if [[ $url == sqlite* ]]; then
-    die "SQLite is not backed up by this script: stop ykien and copy the .sqlite3 file" \
-      "(or use sqlite3's .backup); production uses PostgreSQL"
-  fi
-  if [[ $url =~ ^postgres(ql)?\+[A-Za-z0-9_]+:// ]]; then
-    url="postgresql://${url#*://}"
-  fi
-  if [[ $url == *://*\?* ]]; then
-    local base=${url%%\?*} query=${url#*\?}
-    query=$(printf '%s' "$query" | sed -E 's/(^|&)ssl=/\1sslmode=/g')
-    url="$base?$query"
-  fi
-  printf '%s\n' "$url"
-}
+# usage, die, libpq_url
+. "$(dirname "$(readlink -f "$0")")/common.sh"
 
 database=${YKIEN_DATABASE_URL:-}
 data_dir=${YKIEN_DATA_DIR:-/var/lib/ykien}
@@ -68,6 +43,8 @@ shift $((OPTIND - 1))
 [[ $keep_days =~ ^[0-9]+$ ]] || die "keep days must be a whole number, not '$keep_days'"
 [[ $database == "-" && ( -z $data_dir || $data_dir == "-" ) ]] && die "nothing to back up"
 if [[ $database != "-" ]]; then
+  [[ $database == sqlite* ]] && die "SQLite is not backed up by this script: stop ykien and" \
+    "copy the .sqlite3 file (or use sqlite3's .backup); production uses PostgreSQL"
   target=$(libpq_url "$database")
   for tool in pg_dump pg_restore; do
     command -v "$tool" >/dev/null || die "$tool is not installed (Debian: apt-get install postgresql-client)"

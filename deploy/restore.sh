@@ -17,32 +17,8 @@
 # Prints "TABLE<TAB>ROWS" lines, sorted by table name, on standard output.
 set -euo pipefail
 
-usage() {
-  awk 'NR > 1 && /^#/ { sub(/^# ?/, ""); print; next } NR > 1 { exit }' "$0" >&2
-  exit 2
-}
-
-die() {
-  echo "restore.sh: $*" >&2
-  exit 1
-}
-
-# ykien's SQLAlchemy URL as libpq understands it: no "+driver", asyncpg's ssl= as sslmode=.
-libpq_url() {
-  local url=$1
-  if [[ $url == sqlite* ]]; then
-    die "the target must be a PostgreSQL database, not $url"
-  fi
-  if [[ $url =~ ^postgres(ql)?\+[A-Za-z0-9_]+:// ]]; then
-    url="postgresql://${url#*://}"
-  fi
-  if [[ $url == *://*\?* ]]; then
-    local base=${url%%\?*} query=${url#*\?}
-    query=$(printf '%s' "$query" | sed -E 's/(^|&)ssl=/\1sslmode=/g')
-    url="$base?$query"
-  fi
-  printf '%s\n' "$url"
-}
+# usage, die, libpq_url
+. "$(dirname "$(readlink -f "$0")")/common.sh"
 
 database=${YKIEN_DATABASE_URL:-}
 data_dir=${YKIEN_DATA_DIR:-}
@@ -72,6 +48,7 @@ if [[ -n $tarball ]]; then
     die "data directory $data_dir is not empty"
   fi
 fi
+[[ $database == sqlite* ]] && die "the target must be a PostgreSQL database, not $database"
 target=$(libpq_url "$database")
 
 psql_() {
