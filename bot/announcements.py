@@ -8,7 +8,8 @@ from datetime import datetime, tzinfo
 from bot.scheduler import Planner, Scheduled
 from config import consultation_chat as chat
 from config import texts
-from handlers.consultations import OPEN_PREFIX
+from handlers.consultations import OPEN_PREFIX, audience_phrase
+from handlers.ports import UnitOfWork
 from storage.consultation_records import ConsultationRecord
 from storage.db import Database
 from storage.outbox import OutboxStore
@@ -40,17 +41,12 @@ class AnnouncementPlanner(Planner):
 
     async def announce(self, consultation: ConsultationRecord, now: datetime) -> int:
         """Queue one consultation's announcement to every subscriber; returns how many."""
-        text = chat.ANNOUNCEMENT.format(
-            title=consultation.title,
-            announcement=consultation.announcement or "",
-            closes=consultation.closes_at.astimezone(self._tz).strftime(texts.DATETIME_FORMAT),
-            id=consultation.id,
-        )
         buttons = [[(chat.BUTTON_ANNOUNCEMENT, f"{OPEN_PREFIX}{consultation.id}")]]
         queued = 0
         async with self._db.unit_of_work() as uow:
             if not await uow.consultations.claim_announcement(consultation.id, now):
                 return 0
+            text = await self.text(uow, consultation)
             after = 0
             while batch := await uow.consultations.subscribers(
                 after_id=after, limit=SUBSCRIBERS_PER_QUERY
@@ -77,3 +73,18 @@ class AnnouncementPlanner(Planner):
             await uow.commit()
         logger.info("consultation %s announced to %d subscribers", consultation.id, queued)
         return queued
+
+    async def text(self, uow: UnitOfWork, consultation: ConsultationRecord) -> str:
+        """The announcement as residents read it: the officer's text, who asks, and for whom."""
+        names = {}
+        for code in consultation.audience_units:
+            unit = await uow.units.get(code)
+            names[code] = unit.name if unit else code
+        return chat.ANNOUNCEMENT.format(
+            title=consultation.title,
+            announcement=consultation.announcement or "",
+            issuer=consultation.issuer,
+            audience=audience_phrase(consultation, names),
+            closes=consultation.closes_at.astimezone(self._tz).strftime(texts.DATETIME_FORMAT),
+            id=consultation.id,
+        )

@@ -112,7 +112,11 @@ SUBSCRIBED = (
 ALREADY_SUBSCRIBED = "Bạn đã đăng ký nhận thông báo trước đó. Gõ /huydangky để hủy."
 UNSUBSCRIBED = "Bạn đã hủy nhận thông báo về dự thảo. Gõ /dangky nếu muốn nhận lại."
 NOT_SUBSCRIBED = "Bạn chưa đăng ký nhận thông báo. Gõ /dangky để đăng ký."
-ANNOUNCEMENT = "📣 {title}\n\n{announcement}\n\nNhận ý kiến đến {closes}. Gõ /duthao {id} để góp ý."
+# Says who asks and for whom, so a resident outside the audience sees at once it is not for them.
+ANNOUNCEMENT = (
+    "📣 {title}\n\n{announcement}\n\nĐơn vị lấy ý kiến: {issuer}.\nĐối tượng: {audience}.\n"
+    "Nhận ý kiến đến {closes}. Gõ /duthao {id} để góp ý."
+)
 BUTTON_ANNOUNCEMENT = "Góp ý ngay"
 MY_DATA_COMMENTS = "Ý kiến góp ý dự thảo của bạn: {count}."
 MY_DATA_COMMENT = "• Dự thảo số {id}, {label}: {stance}{comment}"

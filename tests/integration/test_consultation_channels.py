@@ -338,6 +338,8 @@ async def test_an_announcement_reaches_the_subscriber_and_opens_the_consultation
         announcement = chat.ANNOUNCEMENT.format(
             title=consultation.title,
             announcement="Mời bà con góp ý dự thảo Báo cáo chính trị.",
+            issuer=consultation.issuer,
+            audience=chat.EVERYONE,
             closes=local(consultation.closes_at),
             id=consultation.id,
         )

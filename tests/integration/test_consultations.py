@@ -377,6 +377,8 @@ async def test_subscriptions_and_the_announcement_queued_once(
     assert rows[0].text == chat.ANNOUNCEMENT.format(
         title=consultation.title,
         announcement="Mời bà con góp ý dự thảo.",
+        issuer=consultation.issuer,
+        audience=chat.EVERYONE,
         closes=local(consultation.closes_at),
         id=consultation.id,
     )
@@ -384,6 +386,36 @@ async def test_subscriptions_and_the_announcement_queued_once(
     # The button opens the consultation from any state, here in the middle of a submission.
     await first.act(("say", "Đường Lê Lợi bị ngập nặng mỗi khi mưa, đề nghị phường xử lý."))
     assert await first.act(("press", f"gy:open:{consultation.id}")) == [chat.ASK_GROUP]
+
+
+async def test_the_announcement_says_who_asks_and_for_whom(
+    db: Database, engine: Engine, clock: FrozenClock
+) -> None:
+    resident = await consented(engine, "gy-aud")
+    await resident.act(("cmd", "dangky"))
+    consultation = await new_consultation(
+        db,
+        clock,
+        opens_at=clock.now + timedelta(hours=1),
+        audience_groups=("nong_dan",),
+        audience_units=("hcm-ben-thanh", "gone-unit"),
+        announcement="Mời hội viên nông dân góp ý.",
+    )
+    clock.advance(hours=2)
+    await AnnouncementPlanner(db, VIETNAM).plan(clock.now, clock.now, OutboxStore(db))
+    async with db.unit_of_work() as uow:
+        table = models.OutboxMessage.__table__
+        [row] = list(await uow.session.execute(select(table)))
+    # Units by name; a code no longer in the unit tree as it is.
+    assert row.text == chat.ANNOUNCEMENT.format(
+        title=consultation.title,
+        announcement="Mời hội viên nông dân góp ý.",
+        issuer=consultation.issuer,
+        audience="Nông dân, Ủy ban MTTQ Việt Nam Phường Bến Thành, gone-unit",
+        closes=local(consultation.closes_at),
+        id=consultation.id,
+    )
+    assert "\nĐối tượng: Nông dân, Ủy ban MTTQ Việt Nam Phường Bến Thành, gone-unit.\n" in row.text
 
 
 async def test_officer_creates_in_chat_with_a_deadline(
