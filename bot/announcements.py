@@ -1,4 +1,5 @@
-"""Announcements of consultations: queued once to every resident who opted in with /dangky."""
+"""Announcements of consultations: queued once to every resident who opted in with /dangky
+for a place the consultation is meant for (or for every place)."""
 
 from __future__ import annotations
 
@@ -8,7 +9,12 @@ from datetime import datetime, tzinfo
 from bot.scheduler import Planner, Scheduled
 from config import consultation_chat as chat
 from config import texts
-from handlers.consultations import OPEN_PREFIX, audience_phrase
+from handlers.consultations import (
+    OPEN_PREFIX,
+    announcement_scopes,
+    audience_phrase,
+    reaches,
+)
 from handlers.ports import UnitOfWork
 from storage.consultation_records import ConsultationRecord
 from storage.db import Database
@@ -40,29 +46,32 @@ class AnnouncementPlanner(Planner):
         return []
 
     async def announce(self, consultation: ConsultationRecord, now: datetime) -> int:
-        """Queue one consultation's announcement to every subscriber; returns how many."""
+        """Queue one consultation's announcement to every subscriber it reaches; how many."""
         buttons = [[(chat.BUTTON_ANNOUNCEMENT, f"{OPEN_PREFIX}{consultation.id}")]]
         queued = 0
         async with self._db.unit_of_work() as uow:
             if not await uow.consultations.claim_announcement(consultation.id, now):
                 return 0
             text = await self.text(uow, consultation)
+            scopes = announcement_scopes(consultation, await uow.units.list_all())
             after = 0
             while batch := await uow.consultations.subscribers(
                 after_id=after, limit=SUBSCRIBERS_PER_QUERY
             ):
-                for person_id, channel, chat_id in batch:
+                for subscriber in batch:
+                    if not reaches(subscriber.place, scopes):
+                        continue
                     queued += await uow.outbox.enqueue(
-                        key=f"gy:{consultation.id}:ann:{person_id}",
-                        channel=channel,
-                        chat_id=chat_id,
+                        key=f"gy:{consultation.id}:ann:{subscriber.person_id}",
+                        channel=subscriber.channel,
+                        chat_id=subscriber.chat_id,
                         text=text,
                         due_at=now,
                         now=now,
                         buttons=buttons,
                         subject=f"gy:{consultation.id}",
                     )
-                after = batch[-1][0]
+                after = batch[-1].person_id
             await uow.audit.add(
                 actor="system",
                 action="consultation.announced",

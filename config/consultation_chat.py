@@ -105,11 +105,24 @@ STANCE_WORDS: dict[str, tuple[str, ...]] = {
 # /dangky, /huydangky: consent to announcements of consultations, stored with its version.
 NOTICE_VERSION = "tb-2026-11"
 SUBSCRIBED = (
-    "Bạn đã đăng ký nhận thông báo khi có dự thảo văn kiện mới được lấy ý kiến. Chúng tôi chỉ "
-    "dùng tài khoản chat của bạn để gửi các thông báo này (phiên bản thông báo {version}). "
-    "Gõ /huydangky để hủy bất cứ lúc nào."
+    "Bạn đã đăng ký nhận thông báo khi có dự thảo văn kiện mới được lấy ý kiến ({place}). "
+    "Chúng tôi chỉ dùng tài khoản chat của bạn để gửi các thông báo này (phiên bản thông báo "
+    "{version}). Gõ /huydangky để hủy bất cứ lúc nào."
 )
-ALREADY_SUBSCRIBED = "Bạn đã đăng ký nhận thông báo trước đó. Gõ /huydangky để hủy."
+# {place} of SUBSCRIBED, ALREADY_SUBSCRIBED and PLACE_CHANGED.
+PLACE_EVERYWHERE = "mọi nơi; gõ /dangky kèm tên xã/phường của bạn để chỉ nhận thông báo ở đó"
+PLACE_AT = "các đợt lấy ý kiến dành cho {label}"
+ALREADY_SUBSCRIBED = "Bạn đã đăng ký nhận thông báo trước đó ({place}). Gõ /huydangky để hủy."
+PLACE_CHANGED = "Đã đổi nơi nhận thông báo: {place}. Gõ /huydangky để hủy."
+PLACE_CHOOSE = (
+    "Bạn muốn nhận thông báo ở nơi nào? Chọn trong danh sách, hoặc gõ lại /dangky kèm tên:"
+)
+PLACE_NOT_FOUND = (
+    "Không tìm thấy xã/phường «{query}» trong danh mục đơn vị hành chính hiện hành, nên chưa "
+    "đăng ký. Bạn gõ lại, ví dụ: /dangky phường Bến Thành, Hồ Chí Minh — hoặc /dangky để nhận "
+    "thông báo ở mọi nơi."
+)
+BUTTON_EVERYWHERE = "Mọi nơi"
 UNSUBSCRIBED = "Bạn đã hủy nhận thông báo về dự thảo. Gõ /dangky nếu muốn nhận lại."
 NOT_SUBSCRIBED = "Bạn chưa đăng ký nhận thông báo. Gõ /dangky để đăng ký."
 # Says who asks and for whom, so a resident outside the audience sees at once it is not for them.
@@ -120,7 +133,9 @@ ANNOUNCEMENT = (
 BUTTON_ANNOUNCEMENT = "Góp ý ngay"
 MY_DATA_COMMENTS = "Ý kiến góp ý dự thảo của bạn: {count}."
 MY_DATA_COMMENT = "• Dự thảo số {id}, {label}: {stance}{comment}"
-MY_DATA_SUBSCRIBED = "Bạn đang nhận thông báo về dự thảo (đăng ký theo phiên bản {version})."
+MY_DATA_SUBSCRIBED = (
+    "Bạn đang nhận thông báo về dự thảo ({place}; đăng ký theo phiên bản {version})."
+)
 
 # --- officers: /taoduthao -------------------------------------------------------------------
 

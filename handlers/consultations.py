@@ -23,15 +23,17 @@ from handlers.digest_text import shorten
 from handlers.messages import Button, Event
 from handlers.ports import UnitOfWork
 from handlers.review import URGENT_FLAGS
-from handlers.roles import descendants
+from handlers.roles import Scope, descendants, scope_for
 from handlers.sections import pages, summary
 from handlers.states import CONSULTING, State
 from nlp import duplicates
+from nlp.locality import Locality, LocalityIndex
 from nlp.text import fold
 from storage.consultation_records import (
     WHOLE_DRAFT,
     CommentRecord,
     ConsultationRecord,
+    Place,
     SectionRecord,
 )
 from storage.records import SENSITIVE_FLAGS, PersonRecord, UnitRecord
@@ -42,6 +44,8 @@ if TYPE_CHECKING:  # handlers.intake imports this module
 logger = logging.getLogger(__name__)
 
 OPEN_PREFIX = "gy:open:"  # an announcement's button: valid in any state
+PLACE_PREFIX = "sub:loc:"  # a place /dangky offers: valid in any state while on offer
+EVERYWHERE = "*"
 # A typed consultation or section number: 9 digits fit the smallest id column (a 32-bit int).
 MAX_NUMBER_DIGITS = 9
 
@@ -106,13 +110,58 @@ def audience_phrase(
     return ", ".join(parts) or chat.EVERYONE
 
 
+def chosen_place(payload: str | None) -> str | None:
+    """The locality code (or EVERYWHERE) a /dangky choice names; None for any other payload."""
+    if payload and payload.startswith(PLACE_PREFIX):
+        return payload[len(PLACE_PREFIX) :]
+    return None
+
+
+def announcement_scopes(
+    consultation: ConsultationRecord, units: Sequence[UnitRecord]
+) -> list[Scope]:
+    """Where a consultation is announced: its audience units' areas, else its issuing unit's.
+
+    An area is an officer's (handlers.roles.scope_for): a province, or a ward with the wards
+    below it; a unit without a locality, or one no longer in the tree, reaches everyone.
+    """
+    by_code = {unit.code: unit for unit in units}
+    codes = consultation.audience_units or (
+        (consultation.unit_code,) if consultation.unit_code else ()
+    )
+    scopes = []
+    for code in codes:
+        unit = by_code.get(code)
+        if unit is None:
+            return [Scope()]
+        scopes.append(scope_for(unit, descendants(units, code), ()))
+    return scopes or [Scope()]
+
+
+def reaches(place: Place | None, scopes: Sequence[Scope]) -> bool:
+    """Whether an announcement for these areas goes to a subscriber of `place` (None: all)."""
+    return place is None or any(
+        scope.covers_place(place.locality_code, place.province_code) for scope in scopes
+    )
+
+
+def place_phrase(place: Place | None, localities: LocalityIndex) -> str:
+    """Where a subscriber's announcements come from, as the resident reads it."""
+    locality = localities.get(place.locality_code) if place else None
+    if place is None:
+        return chat.PLACE_EVERYWHERE
+    return chat.PLACE_AT.format(label=locality.label if locality else place.locality_code)
+
+
 def opened_consultation(payload: str) -> int | None:
     """The consultation an "open" button (a list's, an announcement's) names; None otherwise."""
     number = payload[len(OPEN_PREFIX) :] if payload.startswith(OPEN_PREFIX) else ""
     return typed_number(number)
 
 
-async def consultation_lines(uow: UnitOfWork, person: PersonRecord) -> list[str]:
+async def consultation_lines(
+    uow: UnitOfWork, person: PersonRecord, localities: LocalityIndex
+) -> list[str]:
     """What /dulieucuatoi shows of a person's positions on drafts and their subscription."""
     lines = []
     given = await uow.consultations.comments_of_person(person.id)
@@ -129,8 +178,13 @@ async def consultation_lines(uow: UnitOfWork, person: PersonRecord) -> list[str]
                 comment=chat.CURRENT_COMMENT.format(text=comment.text) if comment.text else "",
             )
         )
-    if await uow.consultations.subscribed(person.id):
-        lines.append(chat.MY_DATA_SUBSCRIBED.format(version=chat.NOTICE_VERSION))
+    subscribed, place = await uow.consultations.subscription(person.id)
+    if subscribed:
+        lines.append(
+            chat.MY_DATA_SUBSCRIBED.format(
+                place=place_phrase(place, localities), version=chat.NOTICE_VERSION
+            )
+        )
     return lines
 
 
@@ -221,17 +275,52 @@ class ConsultationChat:
         ]
         turn.ask(chat.LIST, rows)
 
-    async def subscribe(self) -> None:
-        """/dangky: consent to announcements, stored with the notice's version."""
+    async def subscribe(self, args: str = "") -> None:
+        """/dangky [xã/phường]: consent to announcements (stored with the notice's version)
+        from everywhere, or only from the consultations meant for one place."""
         turn = self.turn
         if turn.person is None:
             turn.say(chat.CONSENT_FIRST)
             turn.goto(State.AWAIT_CONSENT)
             return
-        if not await self.uow.consultations.subscribe(
-            turn.person.id, chat.NOTICE_VERSION, self.now
-        ):
-            turn.say(chat.ALREADY_SUBSCRIBED)
+        query = args.strip()
+        if not query:
+            await self.store_subscription(None)
+            return
+        localities = turn.engine.localities
+        matches = localities.match(query, limit=turn.limits.locality_candidates)
+        if not matches:
+            turn.say(chat.PLACE_NOT_FOUND.format(query=query[:100]))
+        elif matches[0].exact:
+            await self.store_subscription(matches[0].locality)
+        else:
+            rows = [[Button(m.locality.label, f"{PLACE_PREFIX}{m.locality.code}")] for m in matches]
+            everywhere = Button(chat.BUTTON_EVERYWHERE, PLACE_PREFIX + EVERYWHERE)
+            turn.ask(chat.PLACE_CHOOSE, [*rows, [everywhere]])
+
+    async def choose_place(self, code: str) -> None:
+        """A place /dangky offered, pressed or typed by its number."""
+        self.turn.drop_options()
+        locality = None if code == EVERYWHERE else self.turn.engine.localities.get(code)
+        if locality is None and code != EVERYWHERE:
+            self.turn.say(texts.STALE_BUTTON)
+            return
+        await self.store_subscription(locality)
+
+    async def store_subscription(self, locality: Locality | None) -> None:
+        """Subscribe the resident, or move their subscription to another place."""
+        turn = self.turn
+        assert turn.person is not None
+        place = Place(locality.code, locality.province_code) if locality else None
+        phrase = place_phrase(place, turn.engine.localities)
+        outcome = await self.uow.consultations.subscribe(
+            turn.person.id, chat.NOTICE_VERSION, self.now, place
+        )
+        if outcome == "same":
+            turn.say(chat.ALREADY_SUBSCRIBED.format(place=phrase))
+            return
+        if outcome == "changed":
+            turn.say(chat.PLACE_CHANGED.format(place=phrase))
             return
         await self.uow.audit.add(
             actor=turn.person.pseudonym,
@@ -239,7 +328,7 @@ class ConsultationChat:
             at=self.now,
             details={"purpose": "announcements", "version": chat.NOTICE_VERSION},
         )
-        turn.say(chat.SUBSCRIBED.format(version=chat.NOTICE_VERSION))
+        turn.say(chat.SUBSCRIBED.format(place=phrase, version=chat.NOTICE_VERSION))
 
     async def unsubscribe(self) -> None:
         """/huydangky: withdraw that consent."""

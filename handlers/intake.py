@@ -20,7 +20,12 @@ from handlers import cases, roles
 from handlers.calendar import WorkingCalendar, answer_due
 from handlers.codes import new_pseudonym, new_reference_code, parse_reference_code
 from handlers.consultation_setup import DraftCreation
-from handlers.consultations import ConsultationChat, consultation_lines, opened_consultation
+from handlers.consultations import (
+    ConsultationChat,
+    chosen_place,
+    consultation_lines,
+    opened_consultation,
+)
 from handlers.messages import Attachment, Button, Event, Incoming, Outgoing
 from handlers.ports import (
     Clock,
@@ -173,6 +178,10 @@ class _Turn:
         )
         self.data["options"] = [[b.payload, b.label] for row in rows for b in row]
 
+    def drop_options(self) -> None:
+        """Withdraw the choices on offer: a later number or label is read as typed text."""
+        self.data["options"] = []
+
     def goto(self, state: State) -> None:
         """Enter a state and show its prompt."""
         self.state = state
@@ -268,6 +277,9 @@ class _Turn:
                     await self.consultation_step().reprompt()
                 else:
                     self.prompt()
+            elif (place := chosen_place(choice)) is not None and self.person is not None:
+                # A place /dangky offered: in any state, the state's own input left as it is.
+                await ConsultationChat(self).choose_place(place)
             elif self.state in CONSULTING:
                 await self.consultation_step().on_input(choice)
             else:
@@ -398,7 +410,7 @@ class _Turn:
             elif command == "gopy":
                 await consultation.quick(args)
             elif command == "dangky":
-                await consultation.subscribe()
+                await consultation.subscribe(args)
             elif command == "huydangky":
                 await consultation.unsubscribe()
             else:
@@ -500,7 +512,7 @@ class _Turn:
                 )
             )
             lines += cases.my_data_lines(s, followups, self.engine.display_tz)
-        lines += await consultation_lines(self.uow, self.person)
+        lines += await consultation_lines(self.uow, self.person, self.engine.localities)
         self.say("\n".join(lines))
 
     def local_time(self, moment: datetime | None) -> str:

@@ -16,6 +16,7 @@ from storage.consultation_records import (
     ConsultationRecord,
     NewConsultation,
     NewSection,
+    Place,
     SectionRecord,
 )
 from storage.deadline_records import DeadlineRecord, NewDeadline
@@ -371,11 +372,13 @@ class Consultations(Protocol):
 
     async def erase_person(self, person_id: int, at: datetime) -> int: ...
 
-    async def subscribe(self, person_id: int, notice_version: str, at: datetime) -> bool: ...
+    async def subscribe(
+        self, person_id: int, notice_version: str, at: datetime, place: Place | None = None
+    ) -> str: ...
 
     async def unsubscribe(self, person_id: int) -> bool: ...
 
-    async def subscribed(self, person_id: int) -> bool: ...
+    async def subscription(self, person_id: int) -> tuple[bool, Place | None]: ...
 
 
 class UnitOfWork(Protocol):

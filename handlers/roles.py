@@ -94,11 +94,15 @@ class Scope:
 
     def covers(self, submission: SubmissionRecord) -> bool:
         """Whether a submission falls within the scope (the digest's SQL filter, in Python)."""
-        if self.province_code and submission.province_code != self.province_code:
+        return self.covers_place(submission.locality_code, submission.province_code) and (
+            not self.topics or submission.topic in self.topics
+        )
+
+    def covers_place(self, locality_code: str | None, province_code: str | None) -> bool:
+        """Whether a place (a ward and its province, or a province twice) lies in the scope."""
+        if self.province_code and province_code != self.province_code:
             return False
-        if self.locality_codes and submission.locality_code not in self.locality_codes:
-            return False
-        return not self.topics or submission.topic in self.topics
+        return not self.locality_codes or locality_code in self.locality_codes
 
 
 def is_province(locality_code: str) -> bool:

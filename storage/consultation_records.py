@@ -58,6 +58,24 @@ class NewConsultation:
 
 
 @dataclass(frozen=True)
+class Place:
+    """Where a subscriber wants announcements from: a ward (with its province) or a province."""
+
+    locality_code: str
+    province_code: str
+
+
+@dataclass(frozen=True)
+class Subscriber:
+    """A resident who receives announcements, and from where (None: everywhere)."""
+
+    person_id: int
+    channel: str
+    chat_id: str
+    place: Place | None
+
+
+@dataclass(frozen=True)
 class ConsultationRecord:
     """A stored consultation."""
 

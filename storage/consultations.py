@@ -19,8 +19,10 @@ from storage.consultation_records import (
     ConsultationSummary,
     NewConsultation,
     NewSection,
+    Place,
     SectionRecord,
     SectionSummary,
+    Subscriber,
     Theme,
 )
 from storage.sql import dialect_insert
@@ -374,14 +376,34 @@ class SqlConsultations:
 
     # --- subscriptions ----------------------------------------------------------------------
 
-    async def subscribe(self, person_id: int, notice_version: str, at: datetime) -> bool:
-        """Record consent to announcements; False when already subscribed (kept as it was)."""
+    async def subscribe(
+        self, person_id: int, notice_version: str, at: datetime, place: Place | None = None
+    ) -> str:
+        """Record consent to announcements from `place` (None: everywhere).
+
+        Returns "new" for a new subscription, "changed" when only the place changed (the
+        consent keeps its version and date), "same" when nothing changed.
+        """
+        codes = {
+            "locality_code": place.locality_code if place else None,
+            "province_code": place.province_code if place else None,
+        }
         result = await self._session.execute(
             dialect_insert(self._session, models.Subscription)
-            .values(person_id=person_id, notice_version=notice_version, subscribed_at=at)
+            .values(person_id=person_id, notice_version=notice_version, subscribed_at=at, **codes)
             .on_conflict_do_nothing(index_elements=["person_id"])
         )
-        return bool(getattr(result, "rowcount", 0))
+        if getattr(result, "rowcount", 0):
+            return "new"
+        changed = await self._session.execute(
+            update(models.Subscription)
+            .where(
+                models.Subscription.person_id == person_id,
+                models.Subscription.locality_code.is_distinct_from(codes["locality_code"]),
+            )
+            .values(**codes)
+        )
+        return "changed" if getattr(changed, "rowcount", 0) else "same"
 
     async def unsubscribe(self, person_id: int) -> bool:
         """Withdraw that consent; False when there was none."""
@@ -390,10 +412,12 @@ class SqlConsultations:
         )
         return bool(getattr(result, "rowcount", 0))
 
-    async def subscribed(self, person_id: int) -> bool:
-        """Whether a person receives announcements."""
+    async def subscription(self, person_id: int) -> tuple[bool, Place | None]:
+        """Whether a person receives announcements, and from where (None: everywhere)."""
         found = await self._session.get(models.Subscription, person_id)
-        return found is not None
+        if found is None:
+            return False, None
+        return True, _place(found.locality_code, found.province_code)
 
     async def due_announcements(self, now: datetime) -> list[ConsultationRecord]:
         """Open consultations with an announcement not yet queued."""
@@ -418,19 +442,31 @@ class SqlConsultations:
         )
         return bool(getattr(result, "rowcount", 0))
 
-    async def subscribers(
-        self, *, after_id: int = 0, limit: int = 1000
-    ) -> list[tuple[int, str, str]]:
-        """(person id, channel, chat id) of subscribers after `after_id`, by id."""
+    async def subscribers(self, *, after_id: int = 0, limit: int = 1000) -> list[Subscriber]:
+        """Subscribers whose person id is above `after_id`, by id."""
         person, subscription = models.Person, models.Subscription
         rows = await self._session.execute(
-            select(person.id, person.channel, person.external_id)
+            select(
+                person.id,
+                person.channel,
+                person.external_id,
+                subscription.locality_code,
+                subscription.province_code,
+            )
             .join(subscription, subscription.person_id == person.id)
             .where(person.id > after_id)
             .order_by(person.id)
             .limit(limit)
         )
-        return [(int(row.id), row.channel, row.external_id) for row in rows]
+        return [
+            Subscriber(
+                person_id=int(row.id),
+                channel=row.channel,
+                chat_id=row.external_id,
+                place=_place(row.locality_code, row.province_code),
+            )
+            for row in rows
+        ]
 
     # --- the synthesis report ---------------------------------------------------------------
 
@@ -652,3 +688,9 @@ def _merge(per_section: Any, zero: Any) -> dict[str | None, dict[str, int]]:
         for key, counts in by_key.items():
             _add_up([counts], merged.setdefault(key, zero()))
     return merged
+
+
+def _place(locality_code: str | None, province_code: str | None) -> Place | None:
+    if locality_code is None or province_code is None:
+        return None
+    return Place(locality_code=locality_code, province_code=province_code)

@@ -528,6 +528,10 @@ class Subscription(Base):
     )
     notice_version: Mapped[str] = mapped_column(String(16))
     subscribed_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    # The place whose consultations the resident wants (a ward, or a province and all its
+    # wards); none: every consultation. Migration 0017.
+    locality_code: Mapped[str | None] = mapped_column(String(8))
+    province_code: Mapped[str | None] = mapped_column(String(4))
 
 
 class RateWindow(Base):

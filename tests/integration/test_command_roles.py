@@ -691,7 +691,9 @@ ROWS: tuple[Row, ...] = (
     Row(
         "dangky",
         CONSENTED,
-        reply=lambda cell: [chat.SUBSCRIBED.format(version=chat.NOTICE_VERSION)],
+        reply=lambda cell: [
+            chat.SUBSCRIBED.format(place=chat.PLACE_EVERYWHERE, version=chat.NOTICE_VERSION)
+        ],
         changes=effect("+1 subscriptions", "audit consent.given"),
         refusal=consent_first,
     ),

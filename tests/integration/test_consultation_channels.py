@@ -317,7 +317,7 @@ async def test_an_announcement_reaches_the_subscriber_and_opens_the_consultation
         await subscriber.consent()
         await bystander.consent()
         assert await subscriber.act("cmd", "dangky") == [
-            chat.SUBSCRIBED.format(version=chat.NOTICE_VERSION)
+            chat.SUBSCRIBED.format(place=chat.PLACE_EVERYWHERE, version=chat.NOTICE_VERSION)
         ]
         consultation = await open_consultation(
             db,

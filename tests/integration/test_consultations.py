@@ -342,9 +342,11 @@ async def test_subscriptions_and_the_announcement_queued_once(
 ) -> None:
     first, second, third = [await consented(engine, f"gy-a{i}") for i in range(3)]
     assert await first.act(("cmd", "dangky")) == [
-        chat.SUBSCRIBED.format(version=chat.NOTICE_VERSION)
+        chat.SUBSCRIBED.format(place=chat.PLACE_EVERYWHERE, version=chat.NOTICE_VERSION)
     ]
-    assert await first.act(("cmd", "dangky")) == [chat.ALREADY_SUBSCRIBED]
+    assert await first.act(("cmd", "dangky")) == [
+        chat.ALREADY_SUBSCRIBED.format(place=chat.PLACE_EVERYWHERE)
+    ]
     await second.act(("cmd", "dangky"))
     await third.act(("cmd", "dangky"))
     assert await third.act(("cmd", "huydangky")) == [chat.UNSUBSCRIBED]
@@ -418,6 +420,106 @@ async def test_the_announcement_says_who_asks_and_for_whom(
     assert "\nĐối tượng: Nông dân, Ủy ban MTTQ Việt Nam Phường Bến Thành, gone-unit.\n" in row.text
 
 
+async def subscription_rows(db: Database) -> list[Any]:
+    """Every subscription row, by person."""
+    table = models.Subscription.__table__
+    async with db.unit_of_work() as uow:
+        return list(await uow.session.execute(select(table).order_by(table.c.person_id)))
+
+
+async def test_dangky_takes_a_place_and_refuses_an_unknown_one_storing_nothing(
+    db: Database, engine: Engine, clock: FrozenClock
+) -> None:
+    resident = await consented(engine, "gy-place")
+    ben_thanh = engine.localities.get("26743")
+    assert ben_thanh is not None
+    at_ben_thanh = chat.PLACE_AT.format(label=ben_thanh.label)
+
+    assert await resident.act(("cmd", "dangky", "Xyzzy Qwerty")) == [
+        chat.PLACE_NOT_FOUND.format(query="Xyzzy Qwerty")
+    ]
+    assert await subscription_rows(db) == []
+
+    assert await resident.act(("cmd", "dangky", "phường Bến Thành, Hồ Chí Minh")) == [
+        chat.SUBSCRIBED.format(place=at_ben_thanh, version=chat.NOTICE_VERSION)
+    ]
+    [row] = await subscription_rows(db)
+    assert (row.locality_code, row.province_code) == ("26743", "79")
+    assert await resident.act(("cmd", "dangky", "Bến Thành")) == [
+        chat.ALREADY_SUBSCRIBED.format(place=at_ben_thanh)
+    ]
+
+    # An ambiguous name offers the candidates; a typed number picks one, moving the place.
+    assert await resident.act(("cmd", "dangky", "Sài Gòn")) == [chat.PLACE_CHOOSE]
+    labels = [button.label for row in resident.replies[0].buttons for button in row]
+    assert labels[-1] == chat.BUTTON_EVERYWHERE
+    number = labels.index("Phường Sài Gòn, Thành phố Hồ Chí Minh") + 1
+    sai_gon = chat.PLACE_AT.format(label="Phường Sài Gòn, Thành phố Hồ Chí Minh")
+    assert await resident.act(("say", str(number))) == [chat.PLACE_CHANGED.format(place=sai_gon)]
+    assert await resident.act(("cmd", "dangky")) == [
+        chat.PLACE_CHANGED.format(place=chat.PLACE_EVERYWHERE)
+    ]
+    [row] = await subscription_rows(db)
+    assert (row.locality_code, row.province_code, row.notice_version) == (
+        None,
+        None,
+        chat.NOTICE_VERSION,
+    )
+    # One consent, however often the place moved.
+    given = [d for _, a, _, d in await audit(db) if a == "consent.given"]
+    assert [d.get("purpose") for d in given].count("announcements") == 1
+    # The offer is gone once a place is chosen: its button is stale and changes nothing.
+    assert (await resident.act(("press", "sub:loc:79")))[0] == texts.STALE_BUTTON
+    assert [(r.locality_code, r.province_code) for r in await subscription_rows(db)] == [
+        (None, None)
+    ]
+
+
+async def test_an_announcement_reaches_the_subscribers_of_its_area(
+    db: Database, engine: Engine, clock: FrozenClock
+) -> None:
+    places = {
+        "everywhere": "",
+        "ben-thanh": "phường Bến Thành, Hồ Chí Minh",
+        "sai-gon": "phường Sài Gòn, Hồ Chí Minh",
+        "hcm": "Hồ Chí Minh",
+        "ba-dinh": "phường Ba Đình, Hà Nội",
+    }
+    for name, place in places.items():
+        resident = await consented(engine, f"gy-area-{name}")
+        [reply] = await resident.act(("cmd", "dangky", place))
+        assert reply.startswith(chat.SUBSCRIBED.split("(")[0]), reply
+    planner, outbox = AnnouncementPlanner(db, VIETNAM), OutboxStore(db)
+
+    async def reached(**audience: object) -> list[str]:
+        consultation = await new_consultation(
+            db, clock, opens_at=clock.now, announcement="Mời bà con góp ý.", **audience
+        )
+        await planner.plan(clock.now, clock.now, outbox)
+        table = models.OutboxMessage.__table__
+        async with db.unit_of_work() as uow:
+            rows = await uow.session.execute(
+                select(table.c.chat_id).where(table.c.subject == f"gy:{consultation.id}")
+            )
+        return sorted(row.chat_id.removeprefix("gy-area-") for row in rows)
+
+    assert await reached(unit_code="hcm") == ["ben-thanh", "everywhere", "hcm", "sai-gon"]
+    assert await reached(unit_code="hcm-ben-thanh") == ["ben-thanh", "everywhere"]
+    # A member organisation carries its committee's area; audience units narrow the issuer's.
+    assert await reached(unit_code="hcm-hoi-nong-dan") == [
+        "ben-thanh",
+        "everywhere",
+        "hcm",
+        "sai-gon",
+    ]
+    assert await reached(unit_code="hcm", audience_units=("hcm-sai-gon",)) == [
+        "everywhere",
+        "sai-gon",
+    ]
+    # A body without a locality (national), or none at all, reaches every subscriber.
+    assert await reached(unit_code=None) == sorted(places)
+
+
 async def test_officer_creates_in_chat_with_a_deadline(
     db: Database, engine: Engine, clock: FrozenClock
 ) -> None:
@@ -475,7 +577,10 @@ async def test_erasure_keeps_positions_and_drops_comments(
     await resident.act(("cmd", "dangky"))
     mine = await resident.act(("cmd", "dulieucuatoi"))
     assert "Tôi đồng ý, nhà tôi ở số 12 Lê Lợi." in mine[0]
-    assert chat.MY_DATA_SUBSCRIBED.format(version=chat.NOTICE_VERSION) in mine[0]
+    assert (
+        chat.MY_DATA_SUBSCRIBED.format(place=chat.PLACE_EVERYWHERE, version=chat.NOTICE_VERSION)
+        in mine[0]
+    )
     await resident.act(("cmd", "xoadulieu"))
     await resident.act(("press", "erase:yes"))
     [row] = await comments(db)
