@@ -147,9 +147,9 @@ def reaches(place: Place | None, scopes: Sequence[Scope]) -> bool:
 
 def place_phrase(place: Place | None, localities: LocalityIndex) -> str:
     """Where a subscriber's announcements come from, as the resident reads it."""
-    locality = localities.get(place.locality_code) if place else None
     if place is None:
         return chat.PLACE_EVERYWHERE
+    locality = localities.get(place.locality_code)
     return chat.PLACE_AT.format(label=locality.label if locality else place.locality_code)
 
 
@@ -301,11 +301,12 @@ class ConsultationChat:
     async def choose_place(self, code: str) -> None:
         """A place /dangky offered, pressed or typed by its number."""
         self.turn.drop_options()
-        locality = None if code == EVERYWHERE else self.turn.engine.localities.get(code)
-        if locality is None and code != EVERYWHERE:
+        if code == EVERYWHERE:
+            await self.store_subscription(None)
+        elif (locality := self.turn.engine.localities.get(code)) is not None:
+            await self.store_subscription(locality)
+        else:  # a place dropped from the administrative list since it was offered
             self.turn.say(texts.STALE_BUTTON)
-            return
-        await self.store_subscription(locality)
 
     async def store_subscription(self, locality: Locality | None) -> None:
         """Subscribe the resident, or move their subscription to another place."""

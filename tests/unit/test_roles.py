@@ -1,4 +1,5 @@
-"""Roles: scopes from the unit tree, unit validation, invite secrets, the command table."""
+"""Roles: scopes from the unit tree (an officer's, an announcement's), unit validation, invite
+secrets, the command table."""
 
 from __future__ import annotations
 
@@ -12,8 +13,10 @@ from bot import units_cli
 from config import roles as roles_config
 from config import texts
 from handlers import roles
+from handlers.consultations import announcement_scopes, reaches
 from handlers.roles import Scope, UnitEntry, UnitError, descendants, scope_for, validate_units
 from nlp.locality import LocalityIndex
+from storage.consultation_records import ConsultationRecord, Place
 from storage.digests import DigestScope
 from storage.records import SENSITIVE_FLAGS, PersonRecord, SubmissionRecord, UnitRecord
 
@@ -338,3 +341,26 @@ def test_every_officer_command_is_staff_only() -> None:
         else:
             assert allowed == {"officer", "moderator", "admin"}
     assert set(roles.COMMANDS) > roles.NOT_YET
+
+
+def test_an_announcement_reaches_the_places_of_its_audience_or_else_its_issuer() -> None:
+    def consultation(issuer: str | None, *audience: str) -> ConsultationRecord:
+        moment = datetime(2026, 11, 1, tzinfo=UTC)
+        return ConsultationRecord(
+            1, "T", "I", issuer, moment, moment, "cli", moment, audience_units=audience
+        )
+
+    ben_thanh, sai_gon = Place("26743", "79"), Place("26740", "79")
+    province, ba_dinh = Place("79", "79"), Place("00004", "01")
+
+    def reached(record: ConsultationRecord) -> list[Place | None]:
+        scopes = announcement_scopes(record, TREE)
+        return [p for p in (None, ben_thanh, sai_gon, province, ba_dinh) if reaches(p, scopes)]
+
+    assert reached(consultation("hcm")) == [None, ben_thanh, sai_gon, province]
+    assert reached(consultation("hcm-ben-thanh")) == [None, ben_thanh]
+    assert reached(consultation("hcm", "hcm-sai-gon", "bt-doan")) == [None, ben_thanh, sai_gon]
+    # No issuing unit, or a unit since removed from the tree: every subscriber rather than none.
+    everyone = [None, ben_thanh, sai_gon, province, ba_dinh]
+    assert reached(consultation(None)) == everyone
+    assert reached(consultation("hcm", "gone")) == everyone
