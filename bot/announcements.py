@@ -4,6 +4,7 @@ for a place the consultation is meant for (or for every place)."""
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
 from datetime import datetime, tzinfo
 
 from bot.scheduler import Planner, Scheduled
@@ -15,10 +16,10 @@ from handlers.consultations import (
     audience_phrase,
     reaches,
 )
-from handlers.ports import UnitOfWork
 from storage.consultation_records import ConsultationRecord
 from storage.db import Database
 from storage.outbox import OutboxStore
+from storage.records import UnitRecord
 
 logger = logging.getLogger(__name__)
 SUBSCRIBERS_PER_QUERY = 1000
@@ -52,8 +53,9 @@ class AnnouncementPlanner(Planner):
         async with self._db.unit_of_work() as uow:
             if not await uow.consultations.claim_announcement(consultation.id, now):
                 return 0
-            text = await self.text(uow, consultation)
-            scopes = announcement_scopes(consultation, await uow.units.list_all())
+            units = await uow.units.list_all()
+            text = self.text(consultation, units)
+            scopes = announcement_scopes(consultation, units)
             after = 0
             while batch := await uow.consultations.subscribers(
                 after_id=after, limit=SUBSCRIBERS_PER_QUERY
@@ -83,12 +85,9 @@ class AnnouncementPlanner(Planner):
         logger.info("consultation %s announced to %d subscribers", consultation.id, queued)
         return queued
 
-    async def text(self, uow: UnitOfWork, consultation: ConsultationRecord) -> str:
+    def text(self, consultation: ConsultationRecord, units: Sequence[UnitRecord]) -> str:
         """The announcement as residents read it: the officer's text, who asks, and for whom."""
-        names = {}
-        for code in consultation.audience_units:
-            unit = await uow.units.get(code)
-            names[code] = unit.name if unit else code
+        names = {unit.code: unit.name for unit in units}
         return chat.ANNOUNCEMENT.format(
             title=consultation.title,
             announcement=consultation.announcement or "",
